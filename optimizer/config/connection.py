@@ -1,0 +1,91 @@
+"""``connection:`` — how plantloop reaches the OPC UA server of the control system."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from optimizer.config.base import PositiveFloat, Section
+
+
+class SecurityPolicy(StrEnum):
+    NONE = "None"
+    BASIC256SHA256 = "Basic256Sha256"
+    AES128_SHA256_RSAOAEP = "Aes128_Sha256_RsaOaep"
+    AES256_SHA256_RSAPSS = "Aes256_Sha256_RsaPss"
+
+
+class SecurityMode(StrEnum):
+    NONE = "None"
+    SIGN = "Sign"
+    SIGN_AND_ENCRYPT = "SignAndEncrypt"
+
+
+class SecurityConfig(Section):
+    """Channel security. There is no default: ``policy: None`` must be written out."""
+
+    policy: SecurityPolicy
+    mode: SecurityMode = SecurityMode.SIGN_AND_ENCRYPT
+    client_certificate: Path | None = None
+    client_private_key: Path | None = None
+    server_certificate: Path | None = Field(
+        default=None, description="Pinned server certificate (DER or PEM)."
+    )
+    trust_store: Path | None = Field(
+        default=None, description="Folder of trusted server/CA certificates (certificates only)."
+    )
+    application_uri: str = Field(
+        default="urn:plantloop:client",
+        description="Must equal the URI in the client certificate.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SecurityConfig:
+        if self.policy is SecurityPolicy.NONE:
+            if self.mode is not SecurityMode.NONE:
+                raise ValueError(
+                    f"policy None needs mode None (got mode {self.mode.value}); "
+                    "choose a secure policy or write 'mode: None'"
+                )
+            return self
+        if self.mode is SecurityMode.NONE:
+            raise ValueError(
+                f"policy {self.policy.value} needs mode Sign or SignAndEncrypt (got None)"
+            )
+        if self.client_certificate is None or self.client_private_key is None:
+            raise ValueError(
+                "a secure policy needs client_certificate and client_private_key "
+                "(create them with 'plantloop certs')"
+            )
+        if self.server_certificate is None and self.trust_store is None:
+            raise ValueError(
+                "a secure policy needs server_certificate (pinning) or trust_store to "
+                "validate the server; plantloop never trusts an unknown server"
+            )
+        return self
+
+
+class ConnectionConfig(Section):
+    endpoint: str = Field(pattern=r"^opc\.tcp://", description="opc.tcp://host:port/path")
+    namespace_uri: str = Field(
+        min_length=1,
+        description="Namespace of the tag node ids; resolved to its index at connect time.",
+    )
+    security: SecurityConfig
+    username: str | None = None
+    password_env: str | None = Field(
+        default=None,
+        description="Name of the environment variable that holds the password (never the "
+        "password itself).",
+    )
+    request_timeout_s: PositiveFloat = 5.0
+    session_timeout_s: PositiveFloat = 60.0
+    reconnect_max_backoff_s: PositiveFloat = 30.0
+
+    @model_validator(mode="after")
+    def _credentials(self) -> ConnectionConfig:
+        if (self.username is None) != (self.password_env is None):
+            raise ValueError("username and password_env go together (set both or neither)")
+        return self

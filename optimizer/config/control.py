@@ -1,0 +1,175 @@
+"""``cycle:``, ``compensation:``, ``objectives:``, ``interlocks:`` and ``log:``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from optimizer.config.base import Name, NonNegFloat, PositiveFloat, Section
+
+
+class LoopMode(StrEnum):
+    CLOSED_LOOP = "closed_loop"
+    ADVISORY = "advisory"
+
+
+class CycleConfig(Section):
+    period_s: PositiveFloat | None = Field(default=60.0, description="Cycle period in seconds.")
+    cron: str | None = Field(
+        default=None, description="Cron expression (5 fields) instead of period_s."
+    )
+    solver_time_limit_s: PositiveFloat = 10.0
+    horizon_steps: int = Field(default=24, ge=1, le=10_000)
+    step_minutes: PositiveFloat = 60.0
+    mip_gap: NonNegFloat = 0.01
+    mode: LoopMode = LoopMode.CLOSED_LOOP
+    misfire_grace_s: PositiveFloat = 5.0
+
+    @model_validator(mode="after")
+    def _timing(self) -> CycleConfig:
+        if self.cron is not None:
+            if len(self.cron.split()) != 5:
+                raise ValueError(
+                    f"cron needs 5 fields 'min hour dom month dow' (got {self.cron!r})"
+                )
+            return self
+        if self.period_s is None:
+            raise ValueError("give period_s or cron")
+        if self.solver_time_limit_s >= self.period_s:
+            raise ValueError(
+                f"solver_time_limit_s must be < period_s (got {self.solver_time_limit_s} >= "
+                f"{self.period_s})"
+            )
+        return self
+
+
+class EnergyCoupling(Section):
+    """Carrier demand added per unit the variable lies above its reference (may be negative)."""
+
+    carrier: Name
+    per_unit: float
+
+
+class CvConfig(Section):
+    tag: Name = Field(description="Measurement tag of the controlled variable.")
+    target: float | None = None
+    low: float | None = None
+    high: float | None = None
+    priority: int = Field(default=1, ge=1, description="1 is the most important.")
+    weight: PositiveFloat = Field(default=1.0, description="Penalty per unit of deviation.")
+    unit: str = ""
+    energy: list[EnergyCoupling] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _target_or_range(self) -> CvConfig:
+        if self.target is None and self.low is None and self.high is None:
+            raise ValueError("give target, or low and/or high")
+        if self.target is not None and (self.low is not None or self.high is not None):
+            raise ValueError("give target or a low/high range, not both")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low must be <= high (got {self.low} > {self.high})")
+        return self
+
+
+class MvConfig(Section):
+    tag: Name = Field(description="Setpoint tag the engine moves (bounds and move limits there).")
+    move_cost: NonNegFloat = Field(default=0.0, description="Penalty per unit of move.")
+    step: PositiveFloat | None = Field(
+        default=None, description="Discrete MV: moves in integer multiples of this step."
+    )
+    energy: list[EnergyCoupling] = Field(default_factory=list)
+
+
+class DisturbanceConfig(Section):
+    tag: Name = Field(description="Measurement tag of the measured disturbance.")
+
+
+class CompensationConfig(Section):
+    """One steady-state compensation block: CVs respond linearly to MVs and disturbances."""
+
+    cvs: dict[Name, CvConfig]
+    mvs: dict[Name, MvConfig]
+    disturbances: dict[Name, DisturbanceConfig] = Field(default_factory=dict)
+    gains: dict[Name, dict[Name, float]] = Field(
+        description="gains[cv][mv or disturbance] = change of the CV per unit change."
+    )
+
+
+class ObjectiveTerm(StrEnum):
+    COST = "cost"
+    ENERGY = "energy"
+    CO2 = "co2"
+    DEVIATION = "deviation"
+    PLAN_CHANGE = "plan_change"
+
+
+class ObjectiveTermConfig(Section):
+    term: ObjectiveTerm
+    weight: PositiveFloat = 1.0
+    tier: int = Field(default=1, ge=1, description="1 is optimized first (strict priority).")
+
+
+class ObjectivesConfig(Section):
+    terms: list[ObjectiveTermConfig] = Field(min_length=1)
+    tier_tolerance: NonNegFloat = Field(
+        default=0.01,
+        description="Relative slack a higher tier may give up while lower tiers are optimized.",
+    )
+    plan_change_steps: int = Field(
+        default=2, ge=1, description="How many first periods the plan_change term looks at."
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> ObjectivesConfig:
+        seen: set[str] = set()
+        for t in self.terms:
+            if t.term in seen:
+                raise ValueError(f"objective term {t.term.value!r} is listed twice")
+            seen.add(t.term)
+        return self
+
+
+class RuleAction(StrEnum):
+    HOLD = "hold"
+    FORCE_SAFE = "force_safe"
+    BLOCK = "block"
+
+
+class InterlockRule(Section):
+    name: Name
+    when: str = Field(
+        description="Condition on tags, e.g. 'steam_header_p < 8.5 and not apc_enable'."
+    )
+    action: RuleAction
+    tags: list[Name] = Field(
+        default_factory=list,
+        description="Setpoint tags the action applies to (empty: all setpoints).",
+    )
+
+
+class WatchdogConfig(Section):
+    tag: Name
+    increment: int = Field(default=1, ge=1)
+    modulo: int = Field(default=65536, ge=2, description="Counter wraps to 0 at this value.")
+    timeout_s: PositiveFloat = Field(
+        description="DCS-side shed time when the counter stops changing (documented, > 0)."
+    )
+
+
+class InterlocksConfig(Section):
+    permissive_tag: Name | None = None
+    watchdog: WatchdogConfig | None = None
+    max_bad_reads: int = Field(
+        default=3, ge=1, description="Consecutive cycles with bad critical data before shedding."
+    )
+    max_solver_failures: int = Field(
+        default=3, ge=1, description="Consecutive solver failures before shedding to advisory."
+    )
+    rules: list[InterlockRule] = Field(default_factory=list)
+
+
+class LogConfig(Section):
+    path: Path = Path("plantloop-decisions.sqlite")
+    retention_days: int | None = Field(default=365, ge=1)

@@ -1,0 +1,182 @@
+"""``carriers:``, ``demands:``, ``units:``, ``tariffs:`` and ``co2:`` — the energy system."""
+
+from __future__ import annotations
+
+import itertools
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from optimizer.config.base import Fraction, Name, NonNegFloat, PositiveFloat, Section
+from optimizer.config.schedules import Schedule
+
+
+class CarrierConfig(Section):
+    unit: str = Field(description="Unit of power/flow, e.g. kW, t/h, Nm3/h.")
+    description: str = ""
+    unmet_penalty: PositiveFloat = Field(
+        default=10_000.0,
+        description="Cost per unit·hour of demand that cannot be met (keeps the model feasible "
+        "and says which balance failed).",
+    )
+
+
+class DemandConfig(Section):
+    carrier: Name
+    forecast: Schedule = Field(description="Demand over the horizon (value, tou or tag).")
+
+
+class CurvePoint(Section):
+    load: float = Field(description="Primary output of the unit.")
+    input: NonNegFloat = Field(description="Input carrier consumed at that load.")
+
+
+class UnitType(StrEnum):
+    BOILER = "boiler"
+    CHILLER = "chiller"
+    CHP = "chp"
+    HEAT_PUMP = "heat_pump"
+    COMPRESSOR = "compressor"
+    CONVERTER = "converter"
+
+
+class ConverterUnit(Section):
+    """A unit that turns one input carrier into a primary output (and optional co-products).
+
+    ``curve`` gives input as a piecewise-linear function of load between min_load and
+    max_load; with two points it is linear. Co-products scale with the load.
+    """
+
+    type: Literal["boiler", "chiller", "chp", "heat_pump", "compressor", "converter"]
+    input: Name
+    output: Name
+    coproducts: dict[Name, NonNegFloat] = Field(
+        default_factory=dict, description="Extra output carriers per unit of load (CHP heat)."
+    )
+    min_load: NonNegFloat
+    max_load: PositiveFloat
+    curve: list[CurvePoint] = Field(min_length=2)
+    startup_cost: NonNegFloat = 0.0
+    min_up_steps: int = Field(default=1, ge=1)
+    min_down_steps: int = Field(default=1, ge=1)
+    ramp_up: PositiveFloat | None = Field(default=None, description="Max load increase per step.")
+    ramp_down: PositiveFloat | None = None
+    availability_tag: Name | None = Field(
+        default=None, description="Measurement tag; 0/false forces the unit off."
+    )
+    status_tag: Name | None = Field(
+        default=None, description="Measurement tag: is the unit running now (initial state)."
+    )
+    load_tag: Name | None = Field(
+        default=None, description="Measurement tag: present load (start of ramp limits)."
+    )
+    time_in_state_tag: Name | None = Field(
+        default=None, description="Measurement tag: hours in the current on/off state."
+    )
+    setpoint_tag: Name | None = Field(
+        default=None, description="Setpoint tag the first period's load is written to."
+    )
+    must_run: bool = False
+
+    @model_validator(mode="after")
+    def _loads_and_curve(self) -> ConverterUnit:
+        if self.min_load > self.max_load:
+            raise ValueError(
+                f"min_load must be <= max_load (got {self.min_load} > {self.max_load})"
+            )
+        loads = [p.load for p in self.curve]
+        for a, b in itertools.pairwise(loads):
+            if b <= a:
+                raise ValueError(
+                    f"curve points must be strictly increasing in load (got {a} then {b})"
+                )
+        if abs(loads[0] - self.min_load) > 1e-9 or abs(loads[-1] - self.max_load) > 1e-9:
+            raise ValueError(
+                f"curve must span min_load..max_load = {self.min_load}..{self.max_load} "
+                f"(got {loads[0]}..{loads[-1]})"
+            )
+        return self
+
+
+class StorageUnit(Section):
+    type: Literal["storage"]
+    carrier: Name
+    capacity: PositiveFloat = Field(description="Energy capacity in carrier-unit·hours.")
+    max_charge: PositiveFloat
+    max_discharge: PositiveFloat
+    charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    soc_min: Fraction = 0.0
+    soc_max: Fraction = 1.0
+    initial_soc: Fraction | None = Field(default=None, description="Used when no soc_tag is given.")
+    soc_tag: Name | None = Field(default=None, description="Measurement tag: SoC as fraction.")
+    terminal_soc: Fraction | Literal["initial"] | None = Field(
+        default="initial", description="SoC at the horizon end: a fraction, 'initial' or null."
+    )
+    cycle_cost: NonNegFloat = Field(
+        default=0.0, description="Cost per unit·hour discharged (wear; stops pointless cycling)."
+    )
+    setpoint_tag: Name | None = Field(
+        default=None, description="Setpoint tag: net discharge power (negative = charge)."
+    )
+
+    @model_validator(mode="after")
+    def _soc(self) -> StorageUnit:
+        if self.soc_min > self.soc_max:
+            raise ValueError(f"soc_min must be <= soc_max (got {self.soc_min} > {self.soc_max})")
+        if self.soc_tag is None and self.initial_soc is None:
+            raise ValueError("give soc_tag (measured) or initial_soc")
+        return self
+
+
+class GridUnit(Section):
+    type: Literal["grid"]
+    carrier: Name
+    max_import: NonNegFloat
+    max_export: NonNegFloat = 0.0
+    import_price: Schedule
+    export_price: Schedule | None = None
+    peak_charge: NonNegFloat = Field(
+        default=0.0, description="Charge per unit of the billing period's maximum import."
+    )
+    peak_so_far_tag: Name | None = Field(
+        default=None, description="Measurement tag: peak import already reached this period."
+    )
+    peak_so_far: NonNegFloat = 0.0
+    setpoint_tag: Name | None = Field(
+        default=None, description="Setpoint tag for the import limit (peak target)."
+    )
+
+
+class RenewableUnit(Section):
+    type: Literal["renewable"]
+    carrier: Name
+    forecast: Schedule = Field(description="Available output over the horizon.")
+    curtailable: bool = True
+
+
+UnitConfig = Annotated[
+    ConverterUnit | StorageUnit | GridUnit | RenewableUnit,
+    Field(discriminator="type"),
+]
+
+
+class FuelConfig(Section):
+    """A purchased carrier (gas, oil, biomass) with its price."""
+
+    price: Schedule
+
+
+class TariffsConfig(Section):
+    fuels: dict[Name, FuelConfig] = Field(default_factory=dict)
+    currency: str = "EUR"
+
+
+class Co2Config(Section):
+    factors: dict[Name, Schedule] = Field(
+        default_factory=dict,
+        description="t CO2 per carrier-unit·hour bought (fuels) or imported (grid carrier).",
+    )
+    price: NonNegFloat = Field(default=0.0, description="Currency per t CO2 in the cost term.")
+    cap: NonNegFloat | None = Field(default=None, description="Max t CO2 over the horizon.")
