@@ -44,6 +44,11 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_USAGE) from None
         except PlantloopError as e:
             raise fail(str(e)) from None
+        except BrokenPipeError:  # output piped into `head` and closed: not an error
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             err_console.print("plantloop: interrupted", markup=False)
             raise typer.Exit(130) from None

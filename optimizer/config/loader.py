@@ -1,0 +1,205 @@
+"""Load a plant config from YAML and report every problem as ``FILE:LINE: path: message``.
+
+Three layers, all reported in one run:
+1. YAML syntax (including duplicate keys);
+2. the schema (pydantic): types, unknown keys (with a suggestion), per-section rules;
+3. relations between sections (:mod:`optimizer.config.checks`).
+When (2) fails, invalid entries are set aside and the rest is validated again, so (3) still
+runs on what is left: one edit-and-check round shows all the problems a file has.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from optimizer.config.checks import Invalid, run_checks
+from optimizer.config.locate import dotted, key_line, locate
+from optimizer.config.schema import PlantConfig
+from optimizer.config.suggest import allowed_keys, did_you_mean
+from optimizer.errors import ConfigError, Problem
+
+# Sections that map names to entries: a bad entry is set aside, the others stay checked.
+_NAMED_SECTIONS = ("tags", "carriers", "demands", "units", "compensation")
+# Stand-ins for a broken required section, only so the cross-section checks can run.
+_PLACEHOLDERS: dict[str, Any] = {
+    "plant": {"name": "placeholder"},
+    "connection": {
+        "endpoint": "opc.tcp://placeholder",
+        "namespace_uri": "urn:placeholder",
+        "security": {"policy": "None", "mode": "None"},
+    },
+    "objectives": {"terms": [{"term": "cost"}]},
+    "interlocks": {},
+    "tags": {},
+    "carriers": {},
+    "units": {},
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadedConfig:
+    config: PlantConfig
+    path: Path
+    config_hash: str  # sha256 of the file's bytes: recorded with every decision
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            [Problem(file=str(p), line=None, path="", message="file not found")]
+        ) from None
+    except OSError as e:
+        raise ConfigError(
+            [Problem(file=str(p), line=None, path="", message=e.strerror or str(e))]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            [Problem(file=str(p), line=None, path="", message=f"not UTF-8 text ({e.reason})")]
+        ) from None
+    cfg = load_config_text(text, str(p))
+    return LoadedConfig(config=cfg, path=p, config_hash=hashlib.sha256(raw).hexdigest())
+
+
+def load_config_text(text: str, filename: str = "<config>") -> PlantConfig:
+    tree = _parse(text, filename)
+    data = _plain(tree)
+    problems: list[Problem] = []
+    invalid = Invalid()
+    cfg: PlantConfig | None = None
+    for _attempt in range(6):
+        try:
+            cfg = PlantConfig.model_validate(data)
+            break
+        except ValidationError as e:
+            fresh = [_schema_problem(tree, filename, err) for err in e.errors()]
+            problems.extend(p for p in fresh if p not in problems)
+            if not _set_aside(data, e, invalid):
+                break
+    if cfg is not None:
+        for path, message in run_checks(cfg, invalid):
+            _, line = locate(tree, path)
+            problems.append(Problem(file=filename, line=line, path=dotted(path), message=message))
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.path))
+        raise ConfigError(problems)
+    assert cfg is not None
+    return cfg
+
+
+def _parse(text: str, filename: str) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(str(x) for x in (e.problem, e.context) if x) or "malformed YAML"
+        raise ConfigError(
+            [Problem(file=filename, line=line, path="", message=f"YAML: {_one_line(what)}")]
+        ) from None
+    except YAMLError as e:
+        raise ConfigError(
+            [Problem(file=filename, line=None, path="", message=f"YAML: {_one_line(str(e))}")]
+        ) from None
+    if tree is None:
+        raise ConfigError([Problem(file=filename, line=1, path="", message="the file is empty")])
+    if not isinstance(tree, dict):
+        raise ConfigError(
+            [
+                Problem(
+                    file=filename,
+                    line=1,
+                    path="",
+                    message=f"the top level must be a mapping of sections "
+                    f"(got {type(tree).__name__})",
+                )
+            ]
+        )
+    return tree
+
+
+def _schema_problem(tree: Any, filename: str, err: Any) -> Problem:
+    loc = tuple(err["loc"])
+    path, line = locate(tree, loc)
+    kind = err["type"]
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        options = allowed_keys(PlantConfig, loc[:-1])
+        msg = f"unknown key '{key}'{did_you_mean(key, options)}"
+    elif kind == "missing":
+        msg = f"required key '{loc[-1]}' is missing"
+    elif kind == "union_tag_invalid":
+        ctx = err.get("ctx") or {}
+        msg = f"unknown type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    elif kind == "union_tag_not_found":
+        msg = (
+            "missing key 'type' (boiler, chiller, chp, heat_pump, compressor, converter, "
+            "storage, grid or renewable)"
+        )
+    else:
+        # a rule inside a section: point at the field the message starts with, if present
+        first = msg.split(" ", 1)[0]
+        sub = key_line(tree, path, first)
+        if sub is not None:
+            path, line = [*path, first], sub
+        got = err.get("input")
+        if kind != "value_error" and _is_scalar(got):
+            msg = f"{msg} (got {got!r})"
+    return Problem(file=filename, line=line, path=dotted(path), message=_one_line(msg))
+
+
+def _set_aside(data: dict[str, Any], e: ValidationError, invalid: Invalid) -> bool:
+    """Remove what failed so the rest validates; False when nothing could be removed."""
+    changed = False
+    for err in e.errors():
+        loc = err["loc"]
+        if not loc:
+            continue
+        section = str(loc[0])
+        if section in _NAMED_SECTIONS and len(loc) >= 2 and isinstance(data.get(section), dict):
+            name = str(loc[1])
+            if name in data[section]:
+                del data[section][name]
+                invalid.add(section, name)
+                changed = True
+                continue
+        if section in _PLACEHOLDERS and data.get(section) != _PLACEHOLDERS[section]:
+            data[section] = copy.deepcopy(_PLACEHOLDERS[section])
+            invalid.add_section(section)
+            changed = True
+        elif section in data and section not in _PLACEHOLDERS:
+            del data[section]  # optional section with defaults
+            invalid.add_section(section)
+            changed = True
+    return changed
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _is_scalar(v: Any) -> bool:
+    return isinstance(v, (str, int, float, bool)) or v is None
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())
