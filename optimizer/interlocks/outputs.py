@@ -59,9 +59,11 @@ def limit_setpoint(
         lows.append(("operator min", operator_min))
     if operator_max is not None and math.isfinite(operator_max):
         highs.append(("operator max", operator_max))
-    if eu_range is not None and all(math.isfinite(x) for x in eu_range):
-        lows.append(("EURange low", eu_range[0]))
-        highs.append(("EURange high", eu_range[1]))
+    if eu_range is not None:  # each finite end counts, even if the other one is broken
+        if math.isfinite(eu_range[0]):
+            lows.append(("EURange low", eu_range[0]))
+        if math.isfinite(eu_range[1]):
+            highs.append(("EURange high", eu_range[1]))
     lo_name, lo = max(lows, key=lambda x: x[1])
     hi_name, hi = min(highs, key=lambda x: x[1])
     if lo > hi:

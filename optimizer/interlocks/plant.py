@@ -120,7 +120,11 @@ class Interlocks:
             )
         hold_all = [f for f in fired if f.action is RuleAction.HOLD and not f.tags]
         blocked, forced = self._apply_rules(fired, proposals)
-        decisions = self._decisions(proposals, values, eu_ranges, blocked, forced)
+        # a setpoint's current value must be this cycle's good reading, never a substitute
+        fresh = {
+            k: v for k, v in values.items() if validated is None or k not in validated.substituted
+        }
+        decisions = self._decisions(proposals, fresh, values, eu_ranges, blocked, forced)
 
         # --- outcome ----------------------------------------------------------------------
         writable = {d.tag: d.to_write for d in decisions if d.to_write is not None}
@@ -215,6 +219,7 @@ class Interlocks:
     def _decisions(
         self,
         proposals: Mapping[str, float],
+        fresh: Mapping[str, Value],
         values: Mapping[str, Value],
         eu_ranges: Mapping[str, tuple[float, float]],
         blocked: set[str],
@@ -224,16 +229,32 @@ class Interlocks:
         for tag in sorted(proposals):
             sp = self.cfg.tags[tag].setpoint
             assert sp is not None
+            op_min = _scalar(values.get(sp.operator_min_tag or ""))
+            op_max = _scalar(values.get(sp.operator_max_tag or ""))
+            unknown = [
+                t
+                for t, v in ((sp.operator_min_tag, op_min), (sp.operator_max_tag, op_max))
+                if t is not None and v is None
+            ]
             d = limit_setpoint(
                 tag,
                 sp,
-                current=_scalar(values.get(tag)),
+                current=_scalar(fresh.get(tag)),
                 proposed=proposals[tag],
                 eu_range=eu_ranges.get(tag),
-                operator_min=_scalar(values.get(sp.operator_min_tag or "")),
-                operator_max=_scalar(values.get(sp.operator_max_tag or "")),
+                operator_min=op_min,
+                operator_max=op_max,
             )
-            if tag in blocked and d.to_write is not None:
+            if unknown and d.to_write is not None:
+                d = SetpointDecision(
+                    tag=tag,
+                    current=d.current,
+                    proposed=d.proposed,
+                    clamped_to=d.clamped_to,
+                    to_write=None,
+                    reason=f"operator limit {', '.join(unknown)} has no usable value; held",
+                )
+            elif tag in blocked and d.to_write is not None:
                 d = SetpointDecision(
                     tag=tag,
                     current=d.current,

@@ -1,0 +1,185 @@
+"""Safety invariants under random cycles (hypothesis + a seeded driver per example).
+
+Hypothesis draws a plant (setpoint limits, modes, rules) and a seed; a numpy generator then
+drives CYCLES_PER_EXAMPLE cycles of random readings (NaN, inf, huge, Bad, Uncertain, stale),
+random plans (including non-setpoint and unknown tags), EURanges, permissive and advisory
+states through InputValidator + Interlocks. EXAMPLES x CYCLES_PER_EXAMPLE >= 100,000 cycles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer.interlocks import Interlocks
+from optimizer.outcomes import Outcome
+from optimizer.plantio.types import Quality, Snapshot, TagReading, WriteOutcome, WriteReport
+from optimizer.validation import InputValidator
+from tests.safety.plantgen import plant
+
+EXAMPLES = 400
+CYCLES_PER_EXAMPLE = 250
+TOL = 1e-9
+
+finite = st.floats(-1e3, 1e3, allow_nan=False)
+
+
+@st.composite
+def setpoint_limits(draw: st.DrawFn) -> dict[str, Any]:
+    a, b = sorted((draw(finite), draw(finite)))
+    return {
+        "min": a,
+        "max": b,
+        "max_up": draw(st.one_of(st.none(), st.floats(0.01, 100))),
+        "max_down": draw(st.one_of(st.none(), st.floats(0.01, 100))),
+        "deadband": draw(st.sampled_from([0.0, 0.01, 1.0])),
+        "mode": draw(st.sampled_from(["closed_loop", "closed_loop", "shadow"])),
+        "safe_value": draw(st.one_of(st.none(), st.just((a + b) / 2))),
+        "operator_max_tag": draw(st.sampled_from([None, "op_hi"])),
+    }
+
+
+RULES = [
+    {"name": "hot", "when": "temp > 150", "action": "hold"},
+    {"name": "lowflow", "when": "flow < 5", "action": "force_safe", "tags": ["sp0"]},
+    {"name": "blk", "when": "temp < 0 or not enable", "action": "block", "tags": ["sp0"]},
+]
+
+
+@dataclass
+class Driver:
+    rng: np.random.Generator
+    now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+
+    def number(self, scale: float) -> float:
+        r = self.rng.random()
+        if r < 0.03:
+            return float("nan")
+        if r < 0.05:
+            return float(self.rng.choice([np.inf, -np.inf]))
+        if r < 0.08:
+            return float(self.rng.choice([1e308, -1e308]))
+        return float(self.rng.normal(0, scale))
+
+    def quality(self) -> Quality:
+        return Quality(self.rng.choice(["good"] * 8 + ["bad", "uncertain"]))
+
+    def reading(self, tag: str, value: Any) -> TagReading:
+        q = self.quality()
+        age = float(self.rng.choice([0, 5, 500]))
+        return TagReading(
+            tag=tag,
+            value=value,
+            quality=q,
+            status="Good" if q is Quality.GOOD else "BadSomething",
+            source_ts=self.now - timedelta(seconds=age),
+            server_ts=self.now,
+        )
+
+
+@dataclass
+class FakePlan:
+    has_safe_plan: bool
+    message: str
+    setpoints: dict[str, float]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sps=st.lists(setpoint_limits(), min_size=1, max_size=4),
+    rules=st.lists(st.sampled_from(RULES), max_size=3, unique_by=lambda r: r["name"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_nothing_unsafe_is_ever_written(
+    sps: list[dict[str, Any]], rules: list[Any], seed: int
+) -> None:
+    cfg = plant(sps, rules, frozen_cycles=5)
+    drv = Driver(np.random.default_rng(seed))
+    validator, locks = InputValidator(cfg), Interlocks(cfg)
+    sp_tags = set(cfg.setpoint_tags)
+    for _ in range(CYCLES_PER_EXAMPLE):
+        drv.now += timedelta(seconds=10)
+        raw: dict[str, Any] = {
+            "enable": bool(drv.rng.random() < 0.8),
+            "wd": int(drv.rng.integers(0, 1000)),
+            "temp": drv.number(100),
+            "flow": drv.number(50),
+            "op_hi": drv.number(500),
+        }
+        for t in sp_tags:
+            raw[t] = drv.number(500)
+        readings = {t: drv.reading(t, v) for t, v in raw.items() if drv.rng.random() > 0.02}
+        snap = Snapshot(read_at=drv.now, readings=readings)
+        validated = validator.validate(snap, drv.now) if drv.rng.random() > 0.03 else None
+        proposals = {
+            t: drv.number(800) for t in [*sp_tags, "temp", "wd", "nope"] if drv.rng.random() < 0.8
+        }
+        plan = FakePlan(bool(drv.rng.random() < 0.85), "random", proposals)
+        eu = {
+            t: tuple(sorted((drv.number(600), drv.number(600))))
+            for t in sp_tags
+            if drv.rng.random() < 0.3
+        }
+        advisory = bool(drv.rng.random() < 0.05)
+        wp = locks.decide(validated=validated, plan=plan, eu_ranges=eu, advisory=advisory)
+
+        # --- the invariants ------------------------------------------------------------
+        assert set(wp.writes) <= sp_tags | {"wd"}, wp.writes
+        if advisory or wp.outcome in (
+            Outcome.SHED,
+            Outcome.HELD_BAD_DATA,
+            Outcome.HELD_NO_PERMISSIVE,
+        ):
+            assert not (set(wp.writes) & sp_tags), (wp.outcome, wp.writes)
+        if advisory or wp.outcome is Outcome.SHED:
+            assert not wp.writes
+        permissive_good = validated is not None and validated.values.get("enable") is True
+        if not permissive_good:
+            assert not (set(wp.writes) & sp_tags)
+        for tag, v in wp.writes.items():
+            if tag == "wd":
+                assert isinstance(v, int) and 0 <= v < 1000
+                continue
+            assert isinstance(v, float) and math.isfinite(v)
+            lim = cfg.tags[tag].setpoint
+            assert lim is not None
+            assert lim.mode.value == "closed_loop", "shadow tag written"
+            assert lim.min <= v <= lim.max
+            if tag in eu:
+                lo_eu, hi_eu = eu[tag]
+                assert not (math.isfinite(lo_eu) and v < lo_eu)
+                assert not (math.isfinite(hi_eu) and v > hi_eu)
+            r = readings[tag]
+            assert validated is not None and tag not in validated.substituted
+            assert r.quality is Quality.GOOD
+            current = float(r.value)
+            assert math.isfinite(current)
+            if lim.max_up is not None:
+                assert v - current <= lim.max_up + TOL * max(1.0, abs(current))
+            if lim.max_down is not None:
+                assert current - v <= lim.max_down + TOL * max(1.0, abs(current))
+            if lim.operator_max_tag is not None:
+                op = validated.values.get("op_hi")
+                assert isinstance(op, float) and math.isfinite(op), "operator limit unknown"
+                assert v <= op
+        # write results feed back (random rejections)
+        report = WriteReport(
+            outcomes=tuple(
+                WriteOutcome(
+                    tag=t,
+                    requested=v,
+                    status="Good" if drv.rng.random() < 0.9 else "BadOutOfRange",
+                    ok=True,
+                    read_back=v,
+                    read_back_matches=True,
+                )
+                for t, v in wp.writes.items()
+            )
+        )
+        locks.finish(wp, report, None)
