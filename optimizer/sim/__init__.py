@@ -1,0 +1,8 @@
+"""The built-in simulated plant: any PlantConfig served over OPC UA with believable
+dynamics, DCS behaviour (permissive, watchdog shed, EURange) and fault injection."""
+
+from optimizer.sim.faults import FaultKind
+from optimizer.sim.security import SimSecurity
+from optimizer.sim.server import SimulatedPlant
+
+__all__ = ["FaultKind", "SimSecurity", "SimulatedPlant"]

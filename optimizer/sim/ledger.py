@@ -1,0 +1,69 @@
+"""Running totals of what the plant bought: energy cost, CO2, unmet demand, peak import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from optimizer.sim.balance import Flows
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prices:
+    """Prices and CO2 factors at one instant."""
+
+    grid_import: Mapping[str, float]  # grid unit -> currency per unit·h imported
+    grid_export: Mapping[str, float]
+    fuel: Mapping[str, float]  # fuel carrier -> currency per unit·h
+    co2: Mapping[str, float]  # carrier -> t CO2 per unit·h bought/imported
+    grid_carrier: Mapping[str, str]  # grid unit -> its carrier
+
+
+@dataclass(kw_only=True)
+class Ledger:
+    """Integrated totals since the simulator started (currency, t CO2, unit·h)."""
+
+    energy_cost: float = 0.0
+    co2_t: float = 0.0
+    co2_cost: float = 0.0
+    unmet: dict[str, float] = field(default_factory=dict)
+    bought: dict[str, float] = field(default_factory=dict)
+    hours: float = 0.0
+
+    @property
+    def cost(self) -> float:
+        """Energy cost plus priced CO2 (the figure `plantloop demo` compares)."""
+        return self.energy_cost + self.co2_cost
+
+    def add(self, flows: Flows, prices: Prices, dt_s: float, co2_price: float) -> None:
+        h = dt_s / 3600.0
+        self.hours += h
+        for g, imp in flows.grid_import.items():
+            c = prices.grid_carrier[g]
+            price = prices.grid_import[g] if imp >= 0 else prices.grid_export[g]
+            self.energy_cost += price * imp * h
+            if imp > 0:
+                self._bought(c, imp * h, prices, co2_price)
+        for c, q in flows.purchased.items():
+            self.energy_cost += prices.fuel.get(c, 0.0) * q * h
+            self._bought(c, q * h, prices, co2_price)
+        for c, q in flows.unmet.items():
+            self.unmet[c] = self.unmet.get(c, 0.0) + q * h
+
+    def _bought(self, carrier: str, qty: float, prices: Prices, co2_price: float) -> None:
+        self.bought[carrier] = self.bought.get(carrier, 0.0) + qty
+        t = prices.co2.get(carrier, 0.0) * qty
+        self.co2_t += t
+        self.co2_cost += t * co2_price
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cost": self.cost,
+            "energy_cost": self.energy_cost,
+            "co2_t": self.co2_t,
+            "co2_cost": self.co2_cost,
+            "unmet": dict(self.unmet),
+            "bought": dict(self.bought),
+            "hours": self.hours,
+        }
