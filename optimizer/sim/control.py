@@ -7,7 +7,8 @@ reply), ``s=Sim.Control.RestartSeconds`` (Double: restart with that downtime),
 ``s=Sim.Control.Fault.<tag>`` (String: none|bad|uncertain|stale|freeze|nan) and
 ``s=Sim.Control.Available.<unit>`` (Boolean). Read-only: ``s=Sim.Time`` (simulated UTC),
 ``s=Sim.Dcs.Shed``, ``s=Sim.Dcs.ShedReason``, ``s=Sim.Cost.Actual``, ``s=Sim.Cost.Baseline``,
-``s=Sim.Co2.Actual``, ``s=Sim.Co2.Baseline`` (totals since start).
+``s=Sim.Co2.Actual``, ``s=Sim.Co2.Baseline``, ``s=Sim.Unmet.Actual``, ``s=Sim.Unmet.Baseline``
+(totals since start: currency, t CO2, carrier-unit·h of demand not met).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class ControlNodes:
             "Sim.Cost.Baseline": (nodes.VTYPE_DOUBLE, lambda: p.dynamics.baseline.cost),
             "Sim.Co2.Actual": (nodes.VTYPE_DOUBLE, lambda: p.dynamics.actual.co2_t),
             "Sim.Co2.Baseline": (nodes.VTYPE_DOUBLE, lambda: p.dynamics.baseline.co2_t),
+            "Sim.Unmet.Actual": (nodes.VTYPE_DOUBLE, lambda: sum(p.dynamics.actual.unmet.values())),
+            "Sim.Unmet.Baseline": (
+                nodes.VTYPE_DOUBLE,
+                lambda: sum(p.dynamics.baseline.unmet.values()),
+            ),
             "Sim.Control.Permissive": (nodes.VTYPE_BOOL, lambda: p.dcs.permissive),
             "Sim.Control.Reenable": (nodes.VTYPE_BOOL, lambda: False),
             "Sim.Control.Speed": (nodes.VTYPE_DOUBLE, lambda: p.speed),

@@ -33,6 +33,7 @@ from optimizer.sim import profiles as pf
 from optimizer.sim.balance import Flows, Topology, settle
 from optimizer.sim.baseline import baseline_dispatch, merit_order
 from optimizer.sim.binding import Binding, Source, bind
+from optimizer.sim.exogenous import Exogenous, mid_span
 from optimizer.sim.ledger import Ledger, Prices
 
 Value = float | bool | int | tuple[float, ...]
@@ -43,10 +44,6 @@ TAU_MV_S = 60.0
 TAU_CV_S = 300.0
 TAU_PEAK_S = 900.0
 MAX_SUBSTEP_S = 30.0
-PRICE_FALLBACK = 120.0  # currency per unit·h when a price comes from a tag
-FUEL_FALLBACK = 40.0
-CO2_FALLBACK = 0.25
-DEMAND_FRACTION = 0.45
 
 
 @dataclass(kw_only=True)
@@ -82,14 +79,14 @@ class PlantDynamics:
         self.actual = Ledger()
         self.baseline = Ledger()
         self.flows = Flows()
-        self._demand_mean = self._demand_means()
+        self.exo = Exogenous(cfg, self.topo)
         self._noise = dict.fromkeys(cfg.demands, 0.0)
         self._fc_err = {
             b.tag: pf.ForecastError(self.horizon, self.rng)
             for b in self.bindings.values()
             if b.forecast
         }
-        self._merit = merit_order(self.topo, self._ref_input_prices())
+        self._merit = merit_order(self.topo, self.exo.ref_input_prices(self.t))
         self.setpoints: dict[str, float] = {}
         self._mv_tags = {mv.tag for blk in cfg.compensation.values() for mv in blk.mvs.values()}
         for name, t in cfg.setpoint_tags.items():
@@ -254,52 +251,13 @@ class PlantDynamics:
         return out
 
     def _demand(self, name: str, t: datetime) -> float:
-        d = self.cfg.demands[name]
-        if d.forecast.tag is None:
-            return d.forecast.at_minute(int(pf.local_minute(t, self.tz)))
-        lt = t.astimezone(self.tz)
-        amb = pf.ambient_temperature(pf.local_minute(t, self.tz), lt.timetuple().tm_yday)
-        shape = pf.demand_shape(d.carrier, pf.local_minute(t, self.tz), lt.weekday(), amb)
-        v = self._demand_mean[name] * shape
-        vmax = self.cfg.tags[d.forecast.tag].valid_max
-        return min(v, 0.9 * vmax) if vmax is not None else v
-
-    def _demand_means(self) -> dict[str, float]:
-        cap: dict[str, float] = {}
-        for u in self.topo.converters.values():
-            cap[u.output] = cap.get(u.output, 0.0) + u.max_load
-            for c, f in u.coproducts.items():
-                cap[c] = cap.get(c, 0.0) + f * u.max_load
-        for g in self.topo.grids.values():
-            cap[g.carrier] = cap.get(g.carrier, 0.0) + g.max_import
-        per: dict[str, int] = {}
-        for d in self.cfg.demands.values():
-            per[d.carrier] = per.get(d.carrier, 0) + 1
-        return {
-            n: DEMAND_FRACTION * cap.get(d.carrier, 1.0) / per[d.carrier]
-            for n, d in self.cfg.demands.items()
-        }
+        return self.exo.demand(name, t)
 
     def _renewable_now(self, t: datetime | None = None) -> dict[str, float]:
-        t = t or self.t
-        out: dict[str, float] = {}
-        for n, r in self.topo.renewables.items():
-            if r.forecast.tag is None:
-                out[n] = max(0.0, r.forecast.at_minute(int(pf.local_minute(t, self.tz))))
-            else:
-                vmax = self.cfg.tags[r.forecast.tag].valid_max or 1.0
-                m = pf.local_minute(t, self.tz) / 60.0
-                out[n] = 0.8 * vmax * max(0.0, math.sin(math.pi * (m - 6.0) / 13.0))
-        return out
+        return self.exo.renewable(t or self.t)
 
     def _disturbance(self, b: Binding, t: datetime | None = None) -> float:
-        t = t or self.t
-        if b.source is Source.AMBIENT:
-            lt = t.astimezone(self.tz)
-            return pf.ambient_temperature(pf.local_minute(t, self.tz), lt.timetuple().tm_yday)
-        lo, hi = self.cfg.tags[b.tag].valid_min, self.cfg.tags[b.tag].valid_max
-        mid, span = _mid_span(lo, hi)
-        return mid + 0.05 * span * math.sin(2 * math.pi * self.elapsed_s / (8 * 3600.0))
+        return self.exo.disturbance(b, t or self.t, self.elapsed_s)
 
     def _coupling(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -311,38 +269,7 @@ class PlantDynamics:
         return out
 
     def _prices(self, t: datetime | None = None) -> Prices:
-        t = t or self.t
-        imp, exp_ = {}, {}
-        for n, g in self.topo.grids.items():
-            imp[n] = pf.schedule_value(g.import_price, t, self.tz, PRICE_FALLBACK, True)
-            exp_[n] = (
-                pf.schedule_value(g.export_price, t, self.tz, 0.0)
-                if g.export_price is not None
-                else 0.0
-            )
-        fuel = {
-            c: pf.schedule_value(f.price, t, self.tz, FUEL_FALLBACK)
-            for c, f in self.cfg.tariffs.fuels.items()
-        }
-        co2 = {
-            c: pf.schedule_value(s, t, self.tz, CO2_FALLBACK)
-            for c, s in self.cfg.co2.factors.items()
-        }
-        return Prices(
-            grid_import=imp,
-            grid_export=exp_,
-            fuel=fuel,
-            co2=co2,
-            grid_carrier={n: g.carrier for n, g in self.topo.grids.items()},
-        )
-
-    def _ref_input_prices(self) -> dict[str, float]:
-        noon = self.t.replace(hour=12, minute=0, second=0, microsecond=0)
-        p = self._prices(noon)
-        out = dict(p.fuel)
-        for n, c in p.grid_carrier.items():
-            out[c] = p.grid_import[n]
-        return out
+        return self.exo.prices(t or self.t)
 
     def _init_dispatch(self) -> None:
         """Start from the baseline dispatch so the plant begins in a believable state."""
@@ -430,7 +357,7 @@ class PlantDynamics:
             sp = self.cfg.tags[b.ref].setpoint
             assert sp is not None
             return sp.min if s is Source.OPERATOR_MIN else sp.max
-        mid, span = _mid_span(cfg_tag.valid_min, cfg_tag.valid_max)
+        mid, span = mid_span(cfg_tag.valid_min, cfg_tag.valid_max)
         return mid + noise * 0.001 * span if cfg_tag.role is TagRole.MEASUREMENT else mid
 
 
@@ -439,14 +366,4 @@ def _initial_soc(s: StorageUnit) -> float:
 
 
 def _mid(lo: float | None, hi: float | None) -> float:
-    return _mid_span(lo, hi)[0]
-
-
-def _mid_span(lo: float | None, hi: float | None) -> tuple[float, float]:
-    if lo is not None and hi is not None:
-        return (lo + hi) / 2, hi - lo
-    if lo is not None:
-        return lo + 1.0, 2.0
-    if hi is not None:
-        return hi / 2, abs(hi) or 1.0
-    return 1.0, 1.0
+    return mid_span(lo, hi)[0]

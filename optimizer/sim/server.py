@@ -25,7 +25,6 @@ from asyncua import Server, ua
 from asyncua.common.callback import CallbackType
 from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.address_space import AttributeService
-from asyncua.server.binary_server_asyncio import BinaryServer
 
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagRole
@@ -33,6 +32,7 @@ from optimizer.sim import control, faults, nodes
 from optimizer.sim.dcs import GOOD, DcsLogic
 from optimizer.sim.dynamics import PlantDynamics
 from optimizer.sim.faults import Fault, FaultKind
+from optimizer.sim.outage import OutageMixin
 from optimizer.sim.security import SERVER_URI, PasswordUsers, SimSecurity, server_certificate
 
 log = logging.getLogger("plantloop.sim")
@@ -68,7 +68,7 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-class SimulatedPlant:
+class SimulatedPlant(OutageMixin):
     """A PlantConfig's plant as an OPC UA server with believable dynamics (async context
     manager). ``speed`` is simulated seconds per real second (0: time moves only through
     :meth:`advance`)."""
@@ -156,7 +156,10 @@ class SimulatedPlant:
         server.subscribe_server_callback(CallbackType.PreRead, self._wait_resumed)
         self._server = server
         await self._build()
-        await server.start()
+        # Server.start() without its socket server: ours can hold new connections unread
+        await server._setup_server_nodes()
+        await server.iserver.start()
+        await self.start_serving()
         self._clock_task = asyncio.create_task(self._run_clock(), name="plantloop-sim-clock")
         log.info("simulated plant %s serving %s", self.cfg.plant.name, self.endpoint)
 
@@ -398,69 +401,6 @@ class SimulatedPlant:
     def clear_faults(self) -> None:
         self.faults.clear()
         self._cache.clear()
-
-    async def pause(self, seconds: float | None = None) -> None:
-        """Stop answering (sockets stay open) until :meth:`resume` or ``seconds`` pass."""
-        self._resumed.clear()
-        for t in self._transports():
-            t.pause_reading()
-        if self._pause_task is not None:
-            self._pause_task.cancel()
-        self._pause_task = asyncio.create_task(self._hold_paused(seconds))
-
-    async def _hold_paused(self, seconds: float | None) -> None:
-        deadline = None if seconds is None else time.monotonic() + seconds
-        while deadline is None or time.monotonic() < deadline:
-            for t in self._transports():  # connections accepted during the pause
-                if t.is_reading():
-                    t.pause_reading()
-            await asyncio.sleep(0.02)
-        self._resume_now()
-
-    async def resume(self) -> None:
-        if self._pause_task is not None:
-            self._pause_task.cancel()
-            self._pause_task = None
-        self._resume_now()
-
-    def _resume_now(self) -> None:
-        for t in self._transports():
-            if not t.is_closing():
-                t.resume_reading()
-        self._resumed.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._resumed.is_set()
-
-    def _transports(self) -> list[asyncio.Transport]:
-        if self._server is None:
-            return []
-        return [t for t in self._server.iserver.asyncio_transports if not t.is_closing()]
-
-    async def stop_serving(self) -> None:
-        """Close every connection and the listening socket (the plant keeps running)."""
-        if self._server is not None and self._server.bserver is not None:
-            await self._server.bserver.stop()
-            self._server.bserver = None
-
-    async def start_serving(self) -> None:
-        """Listen again on the same host and port."""
-        server = self._server
-        assert server is not None
-        if server.bserver is not None:
-            return
-        bserver = BinaryServer(server.iserver, self.host, self.port, server.limits)
-        bserver.set_policies(server._policies)
-        await bserver.start()
-        server.bserver = bserver
-
-    async def restart(self, down_s: float = 0.0) -> None:
-        """Server restart: connections drop, sessions are gone, same endpoint after."""
-        await self.resume()
-        await self.stop_serving()
-        await asyncio.sleep(down_s)
-        await self.start_serving()
 
     # ----- reporting ----------------------------------------------------------------------
     def status_line(self) -> str:
