@@ -118,6 +118,10 @@ class SimulatedPlant(OutageMixin):
         self._pause_task: asyncio.Task[None] | None = None
         self._push_tasks: set[asyncio.Future[Any]] = set()
         self.control = control.ControlNodes(self)
+        self._measured = [
+            n for n, t in cfg.tags.items() if t.role in (TagRole.MEASUREMENT, TagRole.FORECAST)
+        ]
+        self._measured_set = frozenset(self._measured)
 
     # ----- lifecycle ----------------------------------------------------------------------
     @property
@@ -150,7 +154,7 @@ class SimulatedPlant(OutageMixin):
             der, pem = server_certificate(self.security.cert_dir, self.host)
             self.server_certificate_der = der
             await server.load_certificate(der, format="der")
-            await server.load_private_key(pem)
+            await server.load_private_key(pem, format="pem")
         self._ns = await server.register_namespace(self.cfg.connection.namespace_uri)
         server.iserver.attribute_service = _SimAttributeService(server.iserver.aspace, self)
         server.subscribe_server_callback(CallbackType.PreRead, self._wait_resumed)
@@ -258,7 +262,9 @@ class SimulatedPlant(OutageMixin):
             Value=variant,
             StatusCode=ua.StatusCode(getattr(ua.StatusCodes, status)),
             SourceTimestamp=ts,
-            ServerTimestamp=self._tick_wall,
+            ServerTimestamp=max(self._ts[tag], self._tick_wall)
+            if tag in self._measured_set
+            else self._ts[tag],
         )
         self._cache[tag] = dv
         return dv
@@ -321,16 +327,15 @@ class SimulatedPlant(OutageMixin):
                 log.exception("simulation step failed")
 
     def _after_step(self) -> None:
+        """New measurements: fresh timestamps; setpoint values stay cached until written
+        (their server timestamp is the time of the last write)."""
         self._tick_wall = self.wall()
-        measured = [
-            n for n, t in self.cfg.tags.items() if t.role in (TagRole.MEASUREMENT, TagRole.FORECAST)
-        ]
-        for n in measured:
+        for n in self._measured:
             self._ts[n] = self._tick_wall
+            self._cache.pop(n, None)
         if self.dcs.tick(self._tick_wall):
             log.warning("DCS shed: %s", self.dcs.shed_reason)
-        self._cache.clear()
-        self._notify(measured)
+        self._notify(self._measured)
 
     def reset(
         self,
@@ -348,6 +353,7 @@ class SimulatedPlant(OutageMixin):
             self.cfg, eu_ranges=self._eu_override, watchdog_timeout_s=self._wd_override
         )
         self.faults.clear()
+        self._cache.clear()
         self._after_step()
         for tag in self._ts:
             self._ts[tag] = self._tick_wall
