@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -120,14 +122,21 @@ def register(app: typer.Typer) -> None:
                 )
                 if sec is not None and sec.cert_dir is not None:
                     console.print(f"  server certificate: {sec.cert_dir / 'server_cert.der'}")
-                while True:
-                    await asyncio.sleep(STATUS_EVERY_S)
-                    console.print(sim.status_line(), highlight=False, markup=False)
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                while not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), STATUS_EVERY_S)
+                    if not stop.is_set():
+                        console.print(
+                            sim.status_line(), highlight=False, markup=False, soft_wrap=True
+                        )
+            console.print("plantloop sim: stopped")
 
         try:
             asyncio.run(serve())
-        except KeyboardInterrupt:
-            console.print("plantloop sim: stopped")
         except OSError as e:
             raise InputError(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
 

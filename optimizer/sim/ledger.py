@@ -67,3 +67,55 @@ class Ledger:
             "bought": dict(self.bought),
             "hours": self.hours,
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostComparison:
+    """The plant's purchased-energy cost against the rule-based baseline, same period."""
+
+    hours: float
+    currency: str
+    actual: Mapping[str, Any]
+    baseline: Mapping[str, Any]
+    saving: float  # baseline cost - actual cost (positive: plantloop saved money)
+    saving_pct: float
+    unmet_actual: float  # total carrier-unit·h not delivered (a saving bought with unmet
+    unmet_baseline: float  # demand is no saving: check these before quoting it)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hours": self.hours,
+            "currency": self.currency,
+            "actual": dict(self.actual),
+            "baseline": dict(self.baseline),
+            "saving": self.saving,
+            "saving_pct": self.saving_pct,
+            "unmet_actual": self.unmet_actual,
+            "unmet_baseline": self.unmet_baseline,
+        }
+
+    def summary(self) -> str:
+        """One line for `plantloop demo`."""
+        line = (
+            f"energy cost {self.actual['cost']:,.0f} {self.currency} vs rule-based baseline "
+            f"{self.baseline['cost']:,.0f} {self.currency} over {self.hours:.1f} h simulated "
+            f"({self.saving_pct:+.1f} % saved)"
+        )
+        if self.unmet_actual > self.unmet_baseline + 1e-6:
+            line += f"; demand not met: {self.unmet_actual:.2f} unit·h (baseline "
+            line += f"{self.unmet_baseline:.2f})"
+        return line
+
+
+def compare(actual: Ledger, baseline: Ledger, currency: str) -> CostComparison:
+    saving = baseline.cost - actual.cost
+    return CostComparison(
+        hours=actual.hours,
+        currency=currency,
+        actual=actual.to_dict(),
+        baseline=baseline.to_dict(),
+        saving=saving,
+        saving_pct=100.0 * saving / baseline.cost if baseline.cost > 0 else 0.0,
+        unmet_actual=sum(actual.unmet.values()),
+        unmet_baseline=sum(baseline.unmet.values()),
+    )

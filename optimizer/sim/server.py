@@ -32,6 +32,7 @@ from optimizer.sim import control, faults, nodes
 from optimizer.sim.dcs import GOOD, DcsLogic
 from optimizer.sim.dynamics import PlantDynamics
 from optimizer.sim.faults import Fault, FaultKind
+from optimizer.sim.ledger import CostComparison, compare
 from optimizer.sim.outage import OutageMixin
 from optimizer.sim.security import SERVER_URI, PasswordUsers, SimSecurity, server_certificate
 
@@ -409,6 +410,11 @@ class SimulatedPlant(OutageMixin):
         self._cache.clear()
 
     # ----- reporting ----------------------------------------------------------------------
+    def cost_comparison(self) -> CostComparison:
+        """Energy cost since start (or reset) against the rule-based baseline."""
+        d = self.dynamics
+        return compare(d.actual, d.baseline, self.cfg.tariffs.currency)
+
     def status_line(self) -> str:
         d = self.dynamics
         flags = ["SHED" if self.dcs.shed else "ok", "paused" if self.paused else ""]
