@@ -117,3 +117,46 @@ def settle(
     for n in topo.grids:
         flows.grid_import.setdefault(n, 0.0)
     return flows
+
+
+def master_trim(
+    topo: Topology,
+    targets: Mapping[str, float],
+    demand: Mapping[str, float],
+    renewable: Mapping[str, float],
+    trimmable: frozenset[str],
+    max_fraction: float = 0.25,
+) -> dict[str, float]:
+    """The DCS's master controls (e.g. the steam header's boiler master): on a carrier no
+    grid balances, running ``trimmable`` units share the gap between demand and planned
+    output in proportion to their headroom, each by at most ``max_fraction`` of its
+    max_load and within [min_load, max_load]. Units are never started or stopped by the
+    trim; the setpoints stay what was written."""
+    out = dict(targets)
+    for c in topo.carriers:
+        if c in topo.grid_of or c in topo.fuels:
+            continue
+        prod = sum(renewable.get(n, 0.0) for n, r in topo.renewables.items() if r.carrier == c)
+        cons = demand.get(c, 0.0)
+        for n, u in topo.converters.items():
+            load = out[n]
+            prod += load * (u.output == c) + load * u.coproducts.get(c, 0.0)
+            if u.input == c:
+                cons += curve_input(u, load)
+        gap = cons - prod
+        units = [n for n in trimmable if out[n] > 0.0 and topo.converters[n].output == c]
+        if not units or abs(gap) < 1e-9:
+            continue
+        cap = {n: max_fraction * topo.converters[n].max_load for n in units}
+        if gap > 0:
+            room = {n: min(cap[n], topo.converters[n].max_load - out[n]) for n in units}
+        else:
+            room = {n: min(cap[n], out[n] - topo.converters[n].min_load) for n in units}
+        total = sum(room.values())
+        if total <= 1e-12:
+            continue
+        share = min(1.0, abs(gap) / total)
+        sign = 1.0 if gap > 0 else -1.0
+        for n in units:
+            out[n] += sign * room[n] * share
+    return out

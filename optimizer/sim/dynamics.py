@@ -6,7 +6,9 @@
 - Converters follow their setpoint with a first-order lag (tau 2 min): a setpoint below
   half of min_load stops the unit, otherwise the load target is clamped to
   [min_load, max_load]; an unavailable unit trips to 0. Units without a setpoint tag run
-  the rule-based baseline dispatch (the DCS runs them).
+  the rule-based baseline dispatch (the DCS runs them). On carriers no grid balances
+  (steam, cooling), the DCS master control trims the running units around their
+  setpoints to meet the actual demand (:func:`optimizer.sim.balance.master_trim`).
 - Storage: power follows the setpoint (tau 5 s) within charge/discharge limits and stops
   at soc_min/soc_max; SoC integrates with the configured efficiencies.
 - Grid: import balances its carrier; the billing peak is the max of the 15-min average.
@@ -30,7 +32,7 @@ from optimizer.config.plant import StorageUnit
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagRole
 from optimizer.sim import profiles as pf
-from optimizer.sim.balance import Flows, Topology, settle
+from optimizer.sim.balance import Flows, Topology, master_trim, settle
 from optimizer.sim.baseline import baseline_dispatch, merit_order
 from optimizer.sim.binding import Binding, Source, bind
 from optimizer.sim.exogenous import Exogenous, mid_span
@@ -71,6 +73,10 @@ class PlantDynamics:
         self.watchdog = 0
         self.permissive = True
         self.units = {n: UnitState() for n in self.topo.converters}
+        self.master_trim = True  # DCS master controls trim units around their setpoints
+        self._trimmable = frozenset(
+            n for n, u in self.topo.converters.items() if u.setpoint_tag is not None
+        )
         self.soc = {n: _initial_soc(s) for n, s in self.topo.storages.items()}
         self.storage_p = dict.fromkeys(self.topo.storages, 0.0)
         self.peak_avg = dict.fromkeys(self.topo.grids, 0.0)
@@ -173,34 +179,45 @@ class PlantDynamics:
         renew = self._renewable_now()
         avail = {n: s.available for n, s in self.units.items()}
         base_loads = baseline_dispatch(self.topo, demand, avail, renew, self._merit)
-        self._step_units(dt, base_loads)
-        self._step_storage(dt)
-        self._step_process(dt)
         actual_demand = dict(demand)
         for c, d in self._coupling().items():
             actual_demand[c] = actual_demand.get(c, 0.0) + d
+        self._step_units(dt, base_loads, actual_demand, renew)
+        self._step_storage(dt)
+        self._step_process(dt)
         loads = {n: s.load for n, s in self.units.items()}
         self.flows = settle(self.topo, actual_demand, loads, self.storage_p, renew)
         base_flows = settle(self.topo, demand, base_loads, {}, renew)
         prices = self._prices()
-        self.actual.add(self.flows, prices, dt, self.cfg.co2.price)
-        self.baseline.add(base_flows, prices, dt, self.cfg.co2.price)
+        self.actual.add(self.flows, prices, dt, self.cfg.co2.price, actual_demand)
+        self.baseline.add(base_flows, prices, dt, self.cfg.co2.price, demand)
         a = 1 - math.exp(-dt / TAU_PEAK_S)
         for g, imp in self.flows.grid_import.items():
             self.peak_avg[g] += (imp - self.peak_avg[g]) * a
             self.peak[g] = max(self.peak[g], self.peak_avg[g])
 
-    def _step_units(self, dt: float, base_loads: Mapping[str, float]) -> None:
+    def _step_units(
+        self,
+        dt: float,
+        base_loads: Mapping[str, float],
+        demand: Mapping[str, float],
+        renew: Mapping[str, float],
+    ) -> None:
         a = 1 - math.exp(-dt / TAU_UNIT_S)
+        targets: dict[str, float] = {}
         for n, u in self.topo.converters.items():
-            st = self.units[n]
-            if not st.available:
-                target = 0.0
+            if not self.units[n].available:
+                targets[n] = 0.0
             elif u.setpoint_tag is None:
-                target = base_loads[n]
+                targets[n] = base_loads[n]
             else:
                 sp = self.setpoints[u.setpoint_tag]
-                target = 0.0 if sp < 0.5 * u.min_load else min(max(sp, u.min_load), u.max_load)
+                lim = min(max(sp, u.min_load), u.max_load)
+                targets[n] = 0.0 if sp < 0.5 * u.min_load else lim
+        if self.master_trim:
+            targets = master_trim(self.topo, targets, demand, renew, self._trimmable)
+        for n in self.topo.converters:
+            st, target = self.units[n], targets[n]
             running = target > 0.0
             st.hours_in_state = 0.0 if running != st.running else st.hours_in_state + dt / 3600
             st.running = running

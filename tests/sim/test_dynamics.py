@@ -149,6 +149,6 @@ def test_cost_comparison_summary(demo_cfg: PlantConfig) -> None:
     assert c.hours == pytest.approx(6.0)
     assert c.saving == pytest.approx(c.baseline["cost"] - c.actual["cost"])
     assert "EUR" in c.summary() and "baseline" in c.summary()
-    if c.unmet_actual > c.unmet_baseline:
-        assert "demand not met" in c.summary()
+    assert 0.0 <= c.unmet_actual < 0.05  # the DCS master control trims units to demand
+    assert ("demand not met" in c.summary()) == (c.unmet_actual > c.unmet_baseline + 0.005)
     assert set(c.to_dict()) >= {"actual", "baseline", "saving_pct"}

@@ -56,6 +56,7 @@ async def test_setpoints_carry_eurange_and_only_setpoints_are_writable(tags: Tag
 
 
 async def test_unit_output_follows_its_setpoint(sim: SimulatedPlant, tags: Tags) -> None:
+    sim.dynamics.master_trim = False  # the setpoint alone, no DCS load sharing
     assert await tags.value("boiler2_running") is False
     assert await tags.write("boiler2_sp", 10.0, Double) == "Good"
     assert await tags.value("boiler2_sp") == 10.0
@@ -69,6 +70,20 @@ async def test_unit_output_follows_its_setpoint(sim: SimulatedPlant, tags: Tags)
     await sim.advance(1800)
     assert await tags.value("boiler2_running") is False
     assert await tags.value("boiler2_load") == 0.0
+
+
+async def test_master_trim_shares_the_steam_gap_within_bounds(
+    sim: SimulatedPlant, tags: Tags
+) -> None:
+    """Boiler 2 started far beyond demand: the boiler master trims both boilers down, each
+    by at most 25 % of its max_load, and the excess is vented."""
+    assert await tags.write("boiler2_sp", 10.0, Double) == "Good"
+    await sim.advance(3600)
+    b1, b2 = await tags.value("boiler1_load"), await tags.value("boiler2_load")
+    assert isinstance(b1, float) and isinstance(b2, float)
+    assert 10.0 - 0.25 * 12 - 0.3 <= b2 < 9.9
+    assert b1 < sim.dynamics.setpoints["boiler1_sp"]
+    assert sim.dynamics.flows.excess.get("steam", 0.0) > 0
 
 
 async def test_battery_soc_integrates_discharge(sim: SimulatedPlant, tags: Tags) -> None:
