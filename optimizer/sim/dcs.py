@@ -16,6 +16,7 @@ Decisions (documented in the README):
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from optimizer.config.schema import PlantConfig
 GOOD = "Good"
 BAD_OUT_OF_RANGE = "BadOutOfRange"
 BAD_SHED = "BadUserAccessDenied"
+LOG_LEN = 1000  # the last violations / rejections kept (counters keep the totals)
 
 
 class DcsLogic:
@@ -52,8 +54,10 @@ class DcsLogic:
         self.armed = False
         self._last_wd: int | None = None
         self._last_change: datetime | None = None
-        self.violations: list[str] = []
-        self.rejected: list[tuple[str, str]] = []  # (tag, status)
+        self.violations: deque[str] = deque(maxlen=LOG_LEN)
+        self.rejected: deque[tuple[str, str]] = deque(maxlen=LOG_LEN)  # (tag, status)
+        self.rejected_count = 0
+        self.violation_count = 0
         self.writes_accepted = 0
 
     def check_setpoint(self, tag: str, value: float) -> str:
@@ -65,11 +69,13 @@ class DcsLogic:
             return self._reject(tag, BAD_OUT_OF_RANGE)
         if not self.permissive:
             self.violations.append(f"{tag}={value} written while the permissive was false")
+            self.violation_count += 1
         self.writes_accepted += 1
         return GOOD
 
     def _reject(self, tag: str, status: str) -> str:
         self.rejected.append((tag, status))
+        self.rejected_count += 1
         return status
 
     def note_watchdog(self, value: int, now: datetime) -> None:

@@ -113,8 +113,7 @@ async def add_eu_ranges(server: Server, ranges: Sequence[tuple[ua.NodeId, float,
     items = []
     for parent, lo, hi in ranges:
         item = ua.AddNodesItem()
-        ident = f"{parent.to_string()}.EURange"
-        item.RequestedNewNodeId = ua.NodeId(ident, parent.NamespaceIndex)
+        item.RequestedNewNodeId = eu_range_nodeid(parent)
         item.BrowseName = ua.QualifiedName("EURange", 0)
         item.NodeClass = ua.NodeClass.Variable
         item.ParentNodeId = parent
@@ -131,3 +130,8 @@ async def add_eu_ranges(server: Server, ranges: Sequence[tuple[ua.NodeId, float,
         items.append(item)
     for res in await server.iserver.isession.add_nodes(items):
         res.StatusCode.check()
+
+
+def eu_range_nodeid(parent: ua.NodeId) -> ua.NodeId:
+    """Node id of the EURange property under a setpoint node."""
+    return ua.NodeId(f"{parent.to_string()}.EURange", parent.NamespaceIndex)

@@ -355,6 +355,8 @@ class SimulatedPlant(OutageMixin):
         )
         self.faults.clear()
         self._cache.clear()
+        for tag in self.dcs.eu_ranges:
+            self._show_eu_range(tag)
         self._after_step()
         for tag in self._ts:
             self._ts[tag] = self._tick_wall
@@ -379,6 +381,23 @@ class SimulatedPlant(OutageMixin):
     def reenable(self) -> None:
         """Clear a watchdog shed (as an operator re-selecting remote mode)."""
         self.dcs.reenable()
+
+    def set_eu_range(self, tag: str, low: float, high: float) -> None:
+        """The DCS engineer changes a setpoint's range while plantloop runs: the DCS
+        enforces it at once and the node's EURange property shows it."""
+        if tag not in self.dcs.eu_ranges:
+            raise KeyError(f"{tag!r} is not a setpoint tag")
+        self.dcs.eu_ranges[tag] = (low, high)
+        self._show_eu_range(tag)
+
+    def _show_eu_range(self, tag: str) -> None:
+        if self._server is None or tag not in self._node_of:
+            return
+        low, high = self.dcs.eu_ranges[tag]
+        nid = nodes.eu_range_nodeid(self._node_of[tag])
+        attr = self._server.iserver.aspace._nodes[nid].attributes[ua.AttributeIds.Value]
+        variant = ua.Variant(ua.Range(Low=low, High=high), ua.VariantType.ExtensionObject)
+        attr.value = ua.DataValue(variant, SourceTimestamp=self.wall())
 
     @property
     def shed(self) -> bool:

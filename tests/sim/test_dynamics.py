@@ -128,7 +128,7 @@ def test_dcs_eurange_override_and_nan(demo_cfg: PlantConfig) -> None:
     assert dcs.check_setpoint("chp_sp", 3.5) == "BadOutOfRange"
     assert dcs.check_setpoint("chp_sp", 2.5) == "Good"
     assert dcs.check_setpoint("chp_sp", float("inf")) == "BadOutOfRange"
-    assert dcs.rejected == [("chp_sp", "BadOutOfRange"), ("chp_sp", "BadOutOfRange")]
+    assert list(dcs.rejected) == [("chp_sp", "BadOutOfRange"), ("chp_sp", "BadOutOfRange")]
 
 
 def test_parse_fault_flags() -> None:

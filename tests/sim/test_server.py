@@ -104,6 +104,15 @@ async def test_out_of_range_nan_and_wrong_type_writes_are_refused(tags: Tags) ->
     assert await tags.value("boiler1_sp") == 16.0
 
 
+async def test_eurange_changed_while_running(sim: SimulatedPlant, tags: Tags) -> None:
+    sim.set_eu_range("chp_sp", 0.0, 3.0)
+    eu = await (await tags.client.get_node(tags.nid("chp_sp")).get_child("0:EURange")).read_value()
+    assert (eu.Low, eu.High) == (0.0, 3.0)
+    assert await tags.write("chp_sp", 3.5, Double) == "BadOutOfRange"
+    assert await tags.write("chp_sp", 3.0, Double) == "Good"
+    assert sim.dcs.rejected_count == 1
+
+
 async def test_watchdog_stop_sheds_until_reenabled(
     sim: SimulatedPlant, tags: Tags, wall: FakeWall
 ) -> None:
@@ -164,3 +173,26 @@ async def test_costs_and_clock_are_exposed(sim: SimulatedPlant, tags: Tags) -> N
     assert await tags.write("Sim.Control.Speed", 120.0, Double) == "Good"
     assert sim.speed == 120.0
     assert await tags.write("Sim.Control.Fault.chp_load", "weird", String) == "BadOutOfRange"
+
+
+async def test_subscriptions_receive_simulated_changes(sim: SimulatedPlant, tags: Tags) -> None:
+    import asyncio
+
+    got: list[object] = []
+
+    class Handler:
+        def datachange_notification(self, node: object, val: object, data: object) -> None:
+            got.append(val)
+
+    sub = await tags.client.create_subscription(50, Handler())
+    try:
+        await sub.subscribe_data_change(tags.client.get_node(tags.nid("steam_header_p")))
+        await asyncio.sleep(0.2)
+        first = len(got)
+        assert first >= 1  # the initial value
+        for _ in range(3):
+            await sim.advance(60)
+            await asyncio.sleep(0.15)
+        assert len(got) > first
+    finally:
+        await sub.delete()
