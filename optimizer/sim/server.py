@@ -323,7 +323,9 @@ class SimulatedPlant(OutageMixin):
             try:
                 if dt > 0:
                     self.dynamics.step(dt)
-                self._after_step()
+                    self._after_step()
+                elif self.dcs.tick(self.wall()):  # frozen time: values and stamps stay
+                    log.warning("DCS shed: %s", self.dcs.shed_reason)
             except Exception:  # keep serving; a dynamics bug must not kill the server
                 log.exception("simulation step failed")
 
