@@ -10,6 +10,7 @@ import os
 import signal
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlparse
 
 import typer
 
@@ -60,7 +61,10 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def _cmd(
         config: Annotated[Path, typer.Argument(help="Plant config (YAML).")],
-        port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: a free one).")] = 4840,
+        port: Annotated[
+            int | None,
+            typer.Option(help="TCP port (0: a free one; default: the config's endpoint port)."),
+        ] = None,
         host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
         speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
         seed: Annotated[int, typer.Option(help="Random seed of the dynamics.")] = 0,
@@ -86,6 +90,8 @@ def register(app: typer.Typer) -> None:
         from optimizer.sim.faults import parse_fault
 
         cfg = load_config(config)
+        if port is None:
+            port = urlparse(cfg.connection.endpoint).port or 4840
         faults = []
         for f in fault or []:
             try:

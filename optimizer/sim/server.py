@@ -1,7 +1,7 @@
 """The simulated plant served over OPC UA (asyncua): tags, DCS behaviour, faults, control.
 
     async with SimulatedPlant(cfg, port=0, speed=60) as sim:
-        sim.endpoint             # opc.tcp://127.0.0.1:<port>/plantloop/sim
+        sim.endpoint             # opc.tcp://127.0.0.1:<port><path of the config endpoint>
         sim.inject("boiler1_load", FaultKind.BAD); await sim.advance(600)
 
 Reads are served from the simulation state through asyncua value callbacks; writes go
@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlparse
 
 from asyncua import Server, ua
 from asyncua.common.callback import CallbackType
@@ -72,7 +73,8 @@ def free_port(host: str) -> int:
 class SimulatedPlant(OutageMixin):
     """A PlantConfig's plant as an OPC UA server with believable dynamics (async context
     manager). ``speed`` is simulated seconds per real second (0: time moves only through
-    :meth:`advance`)."""
+    :meth:`advance`). The endpoint path defaults to the config's (so the config's own
+    endpoint reaches the simulator when host and port match)."""
 
     def __init__(
         self,
@@ -85,7 +87,7 @@ class SimulatedPlant(OutageMixin):
         security: SimSecurity | None = None,
         start: datetime | None = None,
         tick_s: float = 0.1,
-        path: str = "/plantloop/sim",
+        path: str | None = None,
         eu_ranges: Mapping[str, tuple[float, float]] | None = None,
         watchdog_timeout_s: float | None = None,
         wall_clock: Callable[[], datetime] | None = None,
@@ -96,7 +98,7 @@ class SimulatedPlant(OutageMixin):
         self.speed = speed
         self.security = security
         self.tick_s = tick_s
-        self.path = path
+        self.path = path if path is not None else (urlparse(cfg.connection.endpoint).path or "/")
         self._eu_override = dict(eu_ranges or {})
         self._wd_override = watchdog_timeout_s
         self.wall = wall_clock or (lambda: datetime.now(UTC))
