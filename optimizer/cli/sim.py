@@ -72,7 +72,8 @@ def register(app: typer.Typer) -> None:
             str, typer.Option(help="none, or sign-encrypt (all three modern policies).")
         ] = "none",
         cert_dir: Annotated[
-            Path | None, typer.Option(help="Keep/reuse the server certificate here.")
+            Path | None,
+            typer.Option(help="Keep/reuse the server certificate here (default: ./sim-certs)."),
         ] = None,
         user: Annotated[str | None, typer.Option(help="Require this user name.")] = None,
         password_env: Annotated[
@@ -119,15 +120,22 @@ def register(app: typer.Typer) -> None:
             async with sim:
                 for tag, kind in faults:
                     sim.inject(tag, kind)
-                console.print(f"plantloop sim: [bold]{cfg.plant.name}[/] serving {sim.endpoint}")
+                console.print(
+                    f"plantloop sim: [bold]{cfg.plant.name}[/] serving {sim.endpoint}",
+                    soft_wrap=True,
+                )
                 console.print(
                     f"  namespace {cfg.connection.namespace_uri} (ns={sim.namespace_index}), "
                     f"{len(cfg.tags)} tags, speed x{speed:g}, security "
                     f"{'None (insecure)' if sec is None else 'SignAndEncrypt'}",
                     highlight=False,
+                    soft_wrap=True,
                 )
                 if sec is not None and sec.cert_dir is not None:
-                    console.print(f"  server certificate: {sec.cert_dir / 'server_cert.der'}")
+                    console.print(
+                        f"  server certificate (pin it): {sec.cert_dir / 'server_cert.der'}",
+                        soft_wrap=True,
+                    )
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
@@ -164,4 +172,4 @@ def _security(mode: str, cert_dir: Path | None, user: str | None, password_env: 
         if users:
             raise InputError("--user needs --security sign-encrypt (passwords never go in clear)")
         return None
-    return SimSecurity(cert_dir=cert_dir, users=users)
+    return SimSecurity(cert_dir=cert_dir or Path("sim-certs"), users=users)

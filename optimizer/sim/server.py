@@ -445,9 +445,11 @@ class SimulatedPlant(OutageMixin):
             flags.append("permissive off")
         if self.faults:
             flags.append("faults " + ",".join(f"{t}={f.kind}" for t, f in self.faults.items()))
+        cur = self.cfg.tariffs.currency
         return (
-            f"sim {d.t:%Y-%m-%d %H:%M} | cost {d.actual.cost:,.0f} vs baseline "
-            f"{d.baseline.cost:,.0f} | watchdog {d.watchdog} | " + " ".join(f for f in flags if f)
+            f"sim {d.t:%Y-%m-%d %H:%M} | cost {d.actual.cost:,.0f} {cur} vs baseline "
+            f"{d.baseline.cost:,.0f} {cur} | watchdog {d.watchdog} | "
+            + " ".join(f for f in flags if f)
         )
 
 
