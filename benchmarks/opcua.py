@@ -130,14 +130,57 @@ async def _measure(endpoint: str, n: int, runs: int) -> dict[str, float]:
     }
 
 
-def _run_against(target: Any, n: int, runs: int) -> dict[str, float]:
+async def _measure_plantio(endpoint: str, n: int, runs: int) -> dict[str, float] | None:
+    """The same cycle through plantloop's own client (OpcUaPlantIO), when it exists."""
+    try:
+        from optimizer.plantio.opcua_client import OpcUaPlantIO  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    cfg = synthetic_config(n, n_units=min(20, n // 10))
+    conn = cfg.connection.model_copy(update={"endpoint": endpoint})
+    cfg = cfg.model_copy(update={"connection": conn})
+    io = OpcUaPlantIO(cfg)
+    await io.connect()
+    try:
+        sps = {name: t for name, t in cfg.tags.items() if t.role is TagRole.SETPOINT}
+        read_ms: list[float] = []
+        wrb_ms: list[float] = []
+        for r in range(runs + 2):
+            t0 = time.perf_counter()
+            await io.read()
+            t1 = time.perf_counter()
+            values = {}
+            for name, t in sps.items():
+                assert t.setpoint is not None
+                lo, hi = t.setpoint.min, t.setpoint.max
+                values[name] = lo + (hi - lo) * ((r % 5) + 1) / 7.0
+            t2 = time.perf_counter()
+            report = await io.write(values)
+            t3 = time.perf_counter()
+            assert report.all_ok, "plantio write not confirmed"
+            if r >= 2:
+                read_ms.append((t1 - t0) * 1e3)
+                wrb_ms.append((t3 - t2) * 1e3)
+    finally:
+        await io.close()
+    return {
+        "read_ms": statistics.median(read_ms),
+        "write_readback_ms": statistics.median(wrb_ms),
+        "cycle_ms": statistics.median([a + b for a, b in zip(read_ms, wrb_ms, strict=True)]),
+    }
+
+
+def _run_against(target: Any, n: int, runs: int) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     proc = ctx.Process(target=target, args=(n, q), daemon=True)
     proc.start()
     try:
         endpoint = q.get(timeout=120)
-        return asyncio.run(_measure(endpoint, n, runs))
+        out: dict[str, Any] = asyncio.run(_measure(endpoint, n, runs))
+        if target is _serve_sim:
+            out["plantio"] = asyncio.run(_measure_plantio(endpoint, n, runs))
+        return out
     finally:
         proc.terminate()
         proc.join(5)
@@ -161,7 +204,8 @@ def main() -> None:
     target_row = next((r for r in rows if r["n_setpoints"] == 1000), None)
     out = {
         "benchmark": "opcua",
-        "client": "asyncua read_attributes / write_attributes (one request each)",
+        "client": "asyncua read_attributes / write_attributes (one request each); "
+        "'plantio': the same cycle through optimizer.plantio.OpcUaPlantIO when present",
         "runs": args.runs,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -181,6 +225,8 @@ def _line(row: dict[str, Any]) -> str:
     s = row["simulator"]
     p = row["plain_asyncua"]
     ref = f" | plain {p['cycle_ms']:7.1f} ms  ratio {row['ratio_cycle']:.2f}" if p else ""
+    if s.get("plantio"):
+        ref += f" | OpcUaPlantIO {s['plantio']['cycle_ms']:7.1f} ms"
     return (
         f"N={row['n_setpoints']:>5}  read {s['tags_read']:>5} tags {s['read_ms']:7.1f} ms  "
         f"write {s['write_ms']:7.1f} ms  read-back {s['readback_ms']:7.1f} ms  "
