@@ -152,3 +152,25 @@ def test_cost_comparison_summary(demo_cfg: PlantConfig) -> None:
     assert 0.0 <= c.unmet_actual < 0.05  # the DCS master control trims units to demand
     assert ("demand not met" in c.summary()) == (c.unmet_actual > c.unmet_baseline + 0.005)
     assert set(c.to_dict()) >= {"actual", "baseline", "saving_pct"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.floats(allow_nan=True, allow_infinity=True, width=64),
+    shed=st.booleans(),
+    permissive=st.booleans(),
+)
+def test_dcs_accepts_exactly_the_in_range_writes(
+    demo_cfg: PlantConfig, value: float, shed: bool, permissive: bool
+) -> None:
+    dcs = DcsLogic(demo_cfg)
+    dcs.set_permissive(permissive)
+    dcs.shed = shed
+    status = dcs.check_setpoint("boiler1_sp", value)
+    if shed:
+        assert status == "BadUserAccessDenied"
+    elif 0.0 <= value <= 16.0:  # NaN compares false: never accepted
+        assert status == "Good"
+        assert bool(dcs.violations) == (not permissive)
+    else:
+        assert status == "BadOutOfRange"
