@@ -54,7 +54,7 @@ def _serve_plain(n: int, q: Any) -> None:
     """A plain asyncua server: the same node ids and count, stored values, no logic."""
 
     async def main() -> None:
-        from optimizer.sim.server import free_port
+        from optimizer.sim.uaserver import free_port
 
         cfg = synthetic_config(n, n_units=min(20, n // 10))
         port = free_port("127.0.0.1")

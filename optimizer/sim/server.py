@@ -5,8 +5,8 @@
         sim.inject("boiler1_load", FaultKind.BAD); await sim.advance(600)
 
 Reads are served from the simulation state through asyncua value callbacks; writes go
-through :class:`_SimAttributeService`, which applies the DCS rules (shed, EURange, types)
-and returns the OPC UA status of each write.
+through :class:`optimizer.sim.uaserver.SimAttributeService`, which applies the DCS rules
+(shed, EURange, types) and returns the OPC UA status of each write.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -24,8 +23,6 @@ from urllib.parse import urlparse
 
 from asyncua import Server, ua
 from asyncua.common.callback import CallbackType
-from asyncua.crypto.permission_rules import User, UserRole
-from asyncua.server.address_space import AttributeService
 
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagRole
@@ -36,38 +33,16 @@ from optimizer.sim.faults import Fault, FaultKind
 from optimizer.sim.ledger import CostComparison, compare
 from optimizer.sim.outage import OutageMixin
 from optimizer.sim.security import SERVER_URI, PasswordUsers, SimSecurity, server_certificate
+from optimizer.sim.uaserver import (
+    SimAttributeService,
+    WriteHandler,
+    as_variant_value,
+    configure_security,
+    free_port,
+    not_writable,
+)
 
 log = logging.getLogger("plantloop.sim")
-
-WriteHandler = Callable[[ua.Variant], str]
-_ADMIN = User(role=UserRole.Admin)
-
-
-class _SimAttributeService(AttributeService):  # type: ignore[misc]
-    """asyncua's attribute service with the simulator's write rules in front."""
-
-    def __init__(self, aspace: Any, plant: SimulatedPlant) -> None:
-        super().__init__(aspace)
-        self._plant = plant
-
-    async def write(self, params: ua.WriteParameters, user: User = _ADMIN) -> list[ua.StatusCode]:
-        await self._plant._resumed.wait()
-        out: list[ua.StatusCode] = []
-        for wv in params.NodesToWrite:
-            handler = self._plant._writers.get(wv.NodeId)
-            if handler is None or wv.AttributeId != ua.AttributeIds.Value:
-                one = ua.WriteParameters(NodesToWrite=[wv])
-                out.extend(await super().write(one, user))
-                continue
-            status = handler(wv.Value.Value if wv.Value is not None else ua.Variant())
-            out.append(ua.StatusCode(getattr(ua.StatusCodes, status)))
-        return out
-
-
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 class SimulatedPlant(OutageMixin):
@@ -111,7 +86,6 @@ class SimulatedPlant(OutageMixin):
         self._vtype: dict[str, ua.VariantType] = {}
         self._node_of: dict[str, ua.NodeId] = {}
         self._writers: dict[ua.NodeId, WriteHandler] = {}
-        self._readers: dict[ua.NodeId, Callable[[], ua.DataValue]] = {}
         self._cache: dict[str, ua.DataValue] = {}
         self._ts: dict[str, datetime] = {}
         self._tick_wall = self.wall()
@@ -145,21 +119,35 @@ class SimulatedPlant(OutageMixin):
         await self.stop()
 
     async def start(self) -> None:
-        if self.port == 0:
-            self.port = free_port(self.host)
+        """Build the address space and listen; port 0 picks a free port (retried if another
+        process takes it between the probe and the bind)."""
+        auto = self.port == 0
+        for attempt in range(3):
+            if auto:
+                self.port = free_port(self.host)
+            try:
+                await self._start_once()
+                return
+            except OSError:
+                await self.stop()
+                if not auto or attempt == 2:
+                    raise
+                self.port = 0
+
+    async def _start_once(self) -> None:
         server = Server(user_manager=PasswordUsers(self.security.users if self.security else {}))
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name(f"plantloop simulated plant: {self.cfg.plant.name}")
         await server.set_application_uri(SERVER_URI)
-        self._configure_security_sync(server)
+        configure_security(server, self.security)
         if self.security is not None:
             der, pem = server_certificate(self.security.cert_dir, self.host)
             self.server_certificate_der = der
             await server.load_certificate(der, format="der")
             await server.load_private_key(pem, format="pem")
         self._ns = await server.register_namespace(self.cfg.connection.namespace_uri)
-        server.iserver.attribute_service = _SimAttributeService(server.iserver.aspace, self)
+        server.iserver.attribute_service = SimAttributeService(server.iserver.aspace, self)
         server.subscribe_server_callback(CallbackType.PreRead, self._wait_resumed)
         self._server = server
         await self._build()
@@ -169,17 +157,6 @@ class SimulatedPlant(OutageMixin):
         await self.start_serving()
         self._clock_task = asyncio.create_task(self._run_clock(), name="plantloop-sim-clock")
         log.info("simulated plant %s serving %s", self.cfg.plant.name, self.endpoint)
-
-    def _configure_security_sync(self, server: Server) -> None:
-        if self.security is None:
-            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
-            server.set_identity_tokens([ua.AnonymousIdentityToken])
-            return
-        server.set_security_policy(self.security.policy_types())
-        tokens: list[type] = [ua.UserNameIdentityToken]
-        if not self.security.users:
-            tokens.insert(0, ua.AnonymousIdentityToken)
-        server.set_identity_tokens(tokens)
 
     async def stop(self) -> None:
         for task in (self._clock_task, self._pause_task):
@@ -235,6 +212,8 @@ class SimulatedPlant(OutageMixin):
                 self._writers[nid] = self._setpoint_writer(name)
             elif t.role is TagRole.WATCHDOG:
                 self._writers[nid] = self._watchdog_writer(name)
+            else:
+                self._writers[nid] = not_writable
         await nodes.add_variables(server, folder, specs)
         if eu:
             await nodes.add_eu_ranges(server, eu)
@@ -260,7 +239,7 @@ class SimulatedPlant(OutageMixin):
         elif isinstance(value, tuple):
             variant = ua.Variant(list(value), vt, Dimensions=[len(value)])
         else:
-            variant = ua.Variant(_as(vt, value), vt)
+            variant = ua.Variant(as_variant_value(vt, value), vt)
         dv = ua.DataValue(
             Value=variant,
             StatusCode=ua.StatusCode(getattr(ua.StatusCodes, status)),
@@ -451,11 +430,3 @@ class SimulatedPlant(OutageMixin):
             f"{d.baseline.cost:,.0f} {cur} | watchdog {d.watchdog} | "
             + " ".join(f for f in flags if f)
         )
-
-
-def _as(vt: ua.VariantType, value: Any) -> Any:
-    if vt == ua.VariantType.Boolean:
-        return bool(value)
-    if vt == ua.VariantType.UInt32:
-        return int(value) % (2**32)
-    return float(value)

@@ -48,8 +48,9 @@ async def test_setpoints_carry_eurange_and_only_setpoints_are_writable(tags: Tag
     node = tags.client.get_node(tags.nid("boiler1_sp"))
     eu = await (await node.get_child("0:EURange")).read_value()
     assert (eu.Low, eu.High) == (0.0, 16.0)
-    assert await tags.write("boiler1_load", 3.0, Double) != "Good"
-    assert await tags.write("apc_enable", False, Boolean) != "Good"
+    assert await tags.write("boiler1_load", 3.0, Double) == "BadNotWritable"
+    assert await tags.write("apc_enable", False, Boolean) == "BadNotWritable"
+    assert await tags.write("elec_demand_fc", [1.0] * 24, Double) == "BadNotWritable"
     assert await tags.value("apc_enable") is True
     assert await tags.write("plantloop_watchdog", 7, UInt32) == "Good"
     assert await tags.value("plantloop_watchdog") == 7
