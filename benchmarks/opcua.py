@@ -10,8 +10,9 @@ them. The same requests against a plain asyncua server holding the same number o
 variables (no simulator logic) give the reference ratio, measured in the same run.
 ``client_cpu_ms`` is the client process's CPU time for the three requests: the part a
 faster (compiled) server would not remove.
-Medians over ``--runs`` runs after two warm-up runs. Results: a table on stdout and
-benchmarks/results/opcua.json.
+Medians over ``--runs`` runs after two warm-up runs; the runs alternate between the two
+servers (both up at once) so other load on the machine hits both alike. Results: a table
+on stdout and benchmarks/results/opcua.json.
 """
 
 from __future__ import annotations
@@ -82,52 +83,74 @@ def _serve_plain(n: int, q: Any) -> None:
     asyncio.run(main())
 
 
-async def _measure(endpoint: str, n: int, runs: int) -> dict[str, float]:
+class _Target:
+    """One connected client and the node ids of a synthetic config on one server."""
+
+    def __init__(self, client: Client, cfg: Any, idx: int) -> None:
+        self.client = client
+        self.all_ids = [ua.NodeId.from_string(f"ns={idx};{t.node}") for t in cfg.tags.values()]
+        self.sps = [t for t in cfg.tags.values() if t.role is TagRole.SETPOINT]
+        self.sp_ids = [ua.NodeId.from_string(f"ns={idx};{t.node}") for t in self.sps]
+
+    @classmethod
+    async def open(cls, endpoint: str, cfg: Any) -> _Target:
+        client = Client(endpoint, timeout=30)
+        await client.connect()
+        idx = await client.get_namespace_index(cfg.connection.namespace_uri)
+        return cls(client, cfg, idx)
+
+    async def run(self, r: int) -> tuple[float, float, float, float]:
+        """(read, write, read-back, client CPU) in ms for one cycle."""
+        c = self.client
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        dvs = await c.uaclient.read_attributes(self.all_ids, ua.AttributeIds.Value)
+        t1 = time.perf_counter()
+        assert len(dvs) == len(self.all_ids) and all(d.StatusCode.is_good() for d in dvs)
+        values = []
+        for t in self.sps:
+            lo, hi = t.setpoint.min, t.setpoint.max
+            values.append(lo + (hi - lo) * ((r % 5) + 1) / 7.0)
+        wdv = [ua.DataValue(ua.Variant(v, ua.VariantType.Double)) for v in values]
+        t2 = time.perf_counter()
+        st = await c.uaclient.write_attributes(self.sp_ids, wdv)
+        t3 = time.perf_counter()
+        back = await c.uaclient.read_attributes(self.sp_ids, ua.AttributeIds.Value)
+        t4 = time.perf_counter()
+        c1 = time.process_time()
+        assert all(s.is_good() for s in st), "write refused"
+        assert [b.Value.Value for b in back] == values, "read-back differs"
+        return ((t1 - t0) * 1e3, (t3 - t2) * 1e3, (t4 - t3) * 1e3, (c1 - c0) * 1e3)
+
+
+async def _measure(endpoints: dict[str, str], n: int, runs: int) -> dict[str, Any]:
+    """Runs alternate between the servers so load changes on the machine hit all alike."""
     cfg = synthetic_config(n, n_units=min(20, n // 10))
-    async with Client(endpoint, timeout=30) as c:
-        idx = await c.get_namespace_index(cfg.connection.namespace_uri)
-        all_ids = [ua.NodeId.from_string(f"ns={idx};{t.node}") for t in cfg.tags.values()]
-        sps = [(name, t) for name, t in cfg.tags.items() if t.role is TagRole.SETPOINT]
-        sp_ids = [ua.NodeId.from_string(f"ns={idx};{t.node}") for _, t in sps]
-        read_ms: list[float] = []
-        write_ms: list[float] = []
-        back_ms: list[float] = []
-        cpu_ms: list[float] = []
+    targets = {name: await _Target.open(ep, cfg) for name, ep in endpoints.items()}
+    samples: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in targets}
+    try:
         for r in range(runs + 2):
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            dvs = await c.uaclient.read_attributes(all_ids, ua.AttributeIds.Value)
-            t1 = time.perf_counter()
-            assert len(dvs) == len(all_ids) and all(d.StatusCode.is_good() for d in dvs)
-            values = []
-            for _, t in sps:
-                assert t.setpoint is not None
-                lo, hi = t.setpoint.min, t.setpoint.max
-                values.append(lo + (hi - lo) * ((r % 5) + 1) / 7.0)
-            wdv = [ua.DataValue(ua.Variant(v, ua.VariantType.Double)) for v in values]
-            t2 = time.perf_counter()
-            st = await c.uaclient.write_attributes(sp_ids, wdv)
-            t3 = time.perf_counter()
-            back = await c.uaclient.read_attributes(sp_ids, ua.AttributeIds.Value)
-            t4 = time.perf_counter()
-            c1 = time.process_time()
-            assert all(s.is_good() for s in st), "write refused"
-            assert [b.Value.Value for b in back] == values, "read-back differs"
-            if r >= 2:
-                read_ms.append((t1 - t0) * 1e3)
-                write_ms.append((t3 - t2) * 1e3)
-                back_ms.append((t4 - t3) * 1e3)
-                cpu_ms.append((c1 - c0) * 1e3)
-    total = [a + b + c for a, b, c in zip(read_ms, write_ms, back_ms, strict=True)]
-    return {
-        "tags_read": len(all_ids),
-        "setpoints": len(sp_ids),
-        "read_ms": statistics.median(read_ms),
-        "write_ms": statistics.median(write_ms),
-        "readback_ms": statistics.median(back_ms),
-        "cycle_ms": statistics.median(total),
-        "client_cpu_ms": statistics.median(cpu_ms),
-    }
+            order = list(targets) if r % 2 == 0 else list(reversed(targets))
+            for name in order:
+                sample = await targets[name].run(r)
+                if r >= 2:
+                    samples[name].append(sample)
+    finally:
+        for t in targets.values():
+            await t.client.disconnect()
+    out: dict[str, Any] = {}
+    for name, rows in samples.items():
+        read, write, back, cpu = (list(col) for col in zip(*rows, strict=True))
+        out[name] = {
+            "tags_read": len(targets[name].all_ids),
+            "setpoints": len(targets[name].sp_ids),
+            "read_ms": statistics.median(read),
+            "write_ms": statistics.median(write),
+            "readback_ms": statistics.median(back),
+            "cycle_ms": statistics.median(x[0] + x[1] + x[2] for x in rows),
+            "client_cpu_ms": statistics.median(cpu),
+        }
+    return out
 
 
 async def _measure_plantio(endpoint: str, n: int, runs: int) -> dict[str, float] | None:
@@ -170,20 +193,17 @@ async def _measure_plantio(endpoint: str, n: int, runs: int) -> dict[str, float]
     }
 
 
-def _run_against(target: Any, n: int, runs: int) -> dict[str, Any]:
+def _serve(targets: dict[str, Any], n: int) -> tuple[dict[str, str], list[Any]]:
     ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    proc = ctx.Process(target=target, args=(n, q), daemon=True)
-    proc.start()
-    try:
-        endpoint = q.get(timeout=120)
-        out: dict[str, Any] = asyncio.run(_measure(endpoint, n, runs))
-        if target is _serve_sim:
-            out["plantio"] = asyncio.run(_measure_plantio(endpoint, n, runs))
-        return out
-    finally:
-        proc.terminate()
-        proc.join(5)
+    endpoints: dict[str, str] = {}
+    procs = []
+    for name, fn in targets.items():
+        q = ctx.Queue()
+        proc = ctx.Process(target=fn, args=(n, q), daemon=True)
+        proc.start()
+        procs.append(proc)
+        endpoints[name] = q.get(timeout=180)
+    return endpoints, procs
 
 
 def main() -> None:
@@ -194,8 +214,19 @@ def main() -> None:
     args = ap.parse_args()
     rows = []
     for n in args.sizes:
-        sim = _run_against(_serve_sim, n, args.runs)
-        plain = None if args.no_plain else _run_against(_serve_plain, n, args.runs)
+        servers = {"simulator": _serve_sim}
+        if not args.no_plain:
+            servers["plain_asyncua"] = _serve_plain
+        endpoints, procs = _serve(servers, n)
+        try:
+            res = asyncio.run(_measure(endpoints, n, args.runs))
+            sim = res["simulator"]
+            sim["plantio"] = asyncio.run(_measure_plantio(endpoints["simulator"], n, args.runs))
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.join(5)
+        plain = res.get("plain_asyncua")
         row: dict[str, Any] = {"n_setpoints": n, "simulator": sim, "plain_asyncua": plain}
         if plain is not None:
             row["ratio_cycle"] = sim["cycle_ms"] / plain["cycle_ms"]
