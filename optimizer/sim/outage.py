@@ -96,8 +96,14 @@ class OutageMixin:
         server.bserver = bserver
 
     async def restart(self, down_s: float = 0.0) -> None:
-        """Server restart: connections drop, sessions are gone, same endpoint after."""
+        """Server restart: connections drop, sessions and subscriptions are gone (asyncua
+        would otherwise keep sessions with subscriptions for transfer), same endpoint."""
         await self.resume()
         await self.stop_serving()
+        if self._server is not None:
+            registry = self._server.iserver._external_sessions
+            for session in list(registry.values()):
+                await session.close_session(delete_subs=True)
+            registry.clear()
         await asyncio.sleep(down_s)
         await self.start_serving()

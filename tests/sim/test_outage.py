@@ -86,3 +86,16 @@ async def test_stop_and_start_serving_keep_the_plant_running(demo_cfg: PlantConf
         async with Client(sim.endpoint, timeout=2) as c:
             idx = await c.get_namespace_index(demo_cfg.connection.namespace_uri)
             assert idx == sim.namespace_index
+
+
+async def test_restart_forgets_sessions_with_subscriptions(demo_cfg: PlantConfig) -> None:
+    async with SimulatedPlant(demo_cfg, speed=0) as sim:
+        c = Client(sim.endpoint, timeout=2)
+        await c.connect()
+        sub = await c.create_subscription(100, None)
+        idx = await c.get_namespace_index(demo_cfg.connection.namespace_uri)
+        await sub.subscribe_data_change(c.get_node(_node(demo_cfg, idx, "chp_load")))
+        assert sim._server is not None and sim._server.iserver._external_sessions
+        await sim.restart(down_s=0.1)
+        assert not sim._server.iserver._external_sessions
+        c.disconnect_socket()
