@@ -1,14 +1,175 @@
-"""`plantloop sim` — not built yet (placeholder so each command lives in its own module)."""
+"""`plantloop sim CONFIG` — serve the config's plant as a simulated OPC UA server."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
 import typer
 
-from optimizer.cli._common import EXIT_USAGE, err_console
+from optimizer.cli._common import console, handle_errors
+from optimizer.config.schema import PlantConfig
+from optimizer.errors import ConfigError, InputError, Problem
+
+STATUS_EVERY_S = 5.0
+
+
+def load_config(path: Path) -> PlantConfig:
+    """The foundation's loader when present (file:line errors), else a plain YAML load."""
+    try:
+        loader: Any = importlib.import_module("optimizer.config.loader")
+    except ModuleNotFoundError:
+        loader = None
+    if loader is not None and hasattr(loader, "load_config"):
+        cfg = loader.load_config(path)
+        assert isinstance(cfg, PlantConfig)
+        return cfg
+    from pydantic import ValidationError
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe").load(path.read_text())
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    except YAMLError as e:
+        raise ConfigError([Problem(file=str(path), line=None, path="", message=str(e))]) from None
+    try:
+        return PlantConfig.model_validate(data)
+    except ValidationError as e:
+        problems = [
+            Problem(
+                file=str(path),
+                line=None,
+                path=".".join(str(p) for p in err["loc"]),
+                message=err["msg"],
+            )
+            for err in e.errors()
+        ]
+        raise ConfigError(problems) from None
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("sim", help="(not built yet)")
-    def _cmd() -> None:
-        err_console.print("plantloop sim: not built yet")
-        raise typer.Exit(EXIT_USAGE)
+    @app.command("sim", help="Serve CONFIG's plant as a simulated OPC UA server (Ctrl-C stops).")
+    @handle_errors
+    def _cmd(
+        config: Annotated[Path, typer.Argument(help="Plant config (YAML).")],
+        port: Annotated[
+            int | None,
+            typer.Option(help="TCP port (0: a free one; default: the config's endpoint port)."),
+        ] = None,
+        host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+        speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
+        seed: Annotated[int, typer.Option(help="Random seed of the dynamics.")] = 0,
+        security: Annotated[
+            str, typer.Option(help="none, or sign-encrypt (all three modern policies).")
+        ] = "none",
+        cert_dir: Annotated[
+            Path | None,
+            typer.Option(help="Keep/reuse the server certificate here (default: ./sim-certs)."),
+        ] = None,
+        user: Annotated[str | None, typer.Option(help="Require this user name.")] = None,
+        password_env: Annotated[
+            str | None, typer.Option(help="Environment variable holding --user's password.")
+        ] = None,
+        fault: Annotated[
+            list[str] | None, typer.Option(help="TAG=bad|uncertain|stale|freeze|nan (repeat).")
+        ] = None,
+        watchdog_timeout: Annotated[
+            float | None, typer.Option(help="Override interlocks.watchdog.timeout_s (s).")
+        ] = None,
+        debug: Annotated[bool, typer.Option(help="Tracebacks and asyncua logs.")] = False,
+    ) -> None:
+        from optimizer.sim import SimulatedPlant
+        from optimizer.sim.faults import parse_fault
+
+        cfg = load_config(config)
+        if port is None:
+            port = urlparse(cfg.connection.endpoint).port or 4840
+        faults = []
+        for f in fault or []:
+            try:
+                tag, kind = parse_fault(f)
+            except ValueError as e:
+                raise InputError(f"--fault: {e}") from None
+            if tag not in cfg.tags:
+                raise InputError(f"--fault: unknown tag {tag!r} (not in {config})")
+            faults.append((tag, kind))
+        sec = _security(security, cert_dir, user, password_env)
+        logging.basicConfig(level=logging.INFO if debug else logging.WARNING)
+        if not debug:
+            logging.getLogger("asyncua").setLevel(logging.ERROR)
+
+        async def serve() -> None:
+            sim = SimulatedPlant(
+                cfg,
+                host=host,
+                port=port,
+                speed=speed,
+                seed=seed,
+                security=sec,
+                watchdog_timeout_s=watchdog_timeout,
+            )
+            async with sim:
+                for tag, kind in faults:
+                    sim.inject(tag, kind)
+                console.print(
+                    f"plantloop sim: [bold]{cfg.plant.name}[/] serving {sim.endpoint}",
+                    soft_wrap=True,
+                )
+                console.print(
+                    f"  namespace {cfg.connection.namespace_uri} (ns={sim.namespace_index}), "
+                    f"{len(cfg.tags)} tags, speed x{speed:g}, security "
+                    f"{'None (insecure)' if sec is None else 'SignAndEncrypt'}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                if sec is not None and sec.cert_dir is not None:
+                    console.print(
+                        f"  server certificate (pin it): {sec.cert_dir / 'server_cert.der'}",
+                        soft_wrap=True,
+                    )
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                while not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), STATUS_EVERY_S)
+                    if not stop.is_set():
+                        console.print(
+                            sim.status_line(), highlight=False, markup=False, soft_wrap=True
+                        )
+            console.print("plantloop sim: stopped")
+
+        try:
+            asyncio.run(serve())
+        except OSError as e:
+            raise InputError(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
+
+
+def _security(mode: str, cert_dir: Path | None, user: str | None, password_env: str | None) -> Any:
+    from optimizer.sim import SimSecurity
+
+    if mode not in ("none", "sign-encrypt"):
+        raise InputError(f"--security must be none or sign-encrypt (got {mode!r})")
+    if (user is None) != (password_env is None):
+        raise InputError("--user and --password-env go together")
+    users: dict[str, str] = {}
+    if user is not None and password_env is not None:
+        pw = os.environ.get(password_env)
+        if pw is None:
+            raise InputError(f"--password-env: environment variable {password_env} is not set")
+        users[user] = pw
+    if mode == "none":
+        if users:
+            raise InputError("--user needs --security sign-encrypt (passwords never go in clear)")
+        return None
+    return SimSecurity(cert_dir=cert_dir or Path("sim-certs"), users=users)
