@@ -1,0 +1,321 @@
+"""``OpcUaPlantIO``: the PlantIO of a real OPC UA server (asyncua).
+
+- connect: security from config, namespace URI resolved to its index, every configured
+  node id resolved once (a missing one names its tag), setpoint/watchdog DataTypes and
+  EURanges read once;
+- read: ONE Read service call for every tag (MaxAge 0), keeping value, status code and
+  source/server timestamps;
+- write: refuses anything but configured setpoint/watchdog tags and non-finite values
+  before sending; ONE Write call with each value as a Variant of the node's own type,
+  then ONE Read of the written nodes to compare;
+- every request under ``asyncio.wait_for``; on connection loss the state goes LOST, reads
+  fail until a reconnect (exponential backoff) has re-resolved everything, and no write is
+  ever replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from asyncua import Client, ua
+
+from optimizer.config.schema import PlantConfig
+from optimizer.config.tags import TagRole
+from optimizer.errors import ConnectError, NodeError, PlantIOError, WriteRefused
+from optimizer.plantio.types import (
+    ConnectionState,
+    Snapshot,
+    StateListener,
+    TagReading,
+    Value,
+    WriteOutcome,
+    WriteReport,
+)
+from optimizer.plantio.ua_security import apply_security, translate
+from optimizer.plantio.ua_values import from_variant, quality_of, to_variant, values_match
+
+log = logging.getLogger("plantloop.opcua")
+_WRITABLE = (TagRole.SETPOINT, TagRole.WATCHDOG)
+
+
+class OpcUaPlantIO:
+    def __init__(self, cfg: PlantConfig) -> None:
+        self.cfg = cfg
+        self.conn = cfg.connection
+        self._client: Client | None = None
+        self._state = ConnectionState.DISCONNECTED
+        self._listeners: list[StateListener] = []
+        self._nodes: dict[str, ua.NodeId] = {}
+        self._vtypes: dict[str, ua.VariantType] = {}
+        self._eu: dict[str, tuple[float, float]] = {}
+        self._reconnect: asyncio.Task[None] | None = None
+        self._closing = False
+        self._order = list(cfg.tags)
+
+    # ----- PlantIO ----------------------------------------------------------------------
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def eu_ranges(self) -> Mapping[str, tuple[float, float]]:
+        return self._eu
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        self._listeners.append(listener)
+
+    async def connect(self) -> None:
+        self._closing = False
+        await self._open()
+        self._set(ConnectionState.CONNECTED, f"{self.conn.endpoint} ({len(self._nodes)} tags)")
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reconnect
+        await self._drop_client()
+        self._set(ConnectionState.DISCONNECTED, "closed")
+
+    async def read(self) -> Snapshot:
+        client = self._ready()
+        params = ua.ReadParameters()
+        params.MaxAge = 0
+        params.TimestampsToReturn = ua.TimestampsToReturn.Both
+        for tag in self._order:
+            rv = ua.ReadValueId()
+            rv.NodeId = self._nodes[tag]
+            rv.AttributeId = ua.AttributeIds.Value
+            params.NodesToRead.append(rv)
+        results = await self._request(client.uaclient.read(params), "read")
+        now = datetime.now(UTC)
+        readings: dict[str, TagReading] = {}
+        for tag, dv in zip(self._order, results, strict=True):
+            readings[tag] = _reading(tag, dv)
+        return Snapshot(read_at=now, readings=readings)
+
+    async def write(self, values: Mapping[str, float | int | bool]) -> WriteReport:
+        for tag, v in values.items():
+            t = self.cfg.tags.get(tag)
+            if t is None or t.role not in _WRITABLE:
+                what = "not a configured tag" if t is None else f"role {t.role.value}"
+                raise WriteRefused(
+                    f"tag {tag}: refused, {what} (only setpoints and the watchdog are ever written)"
+                )
+            if isinstance(v, float) and not math.isfinite(v):
+                raise WriteRefused(f"tag {tag}: refused, value {v} is not finite")
+        client = self._ready()
+        tags = list(values)
+        params = ua.WriteParameters()
+        sent: dict[str, Any] = {}
+        for tag in tags:
+            variant, py = to_variant(values[tag], self._vtypes[tag], tag)
+            sent[tag] = py
+            wv = ua.WriteValue()
+            wv.NodeId = self._nodes[tag]
+            wv.AttributeId = ua.AttributeIds.Value
+            wv.Value = ua.DataValue(variant)
+            params.NodesToWrite.append(wv)
+        statuses = await self._request(client.uaclient.write(params), "write")
+        rparams = ua.ReadParameters()
+        rparams.MaxAge = 0
+        for tag in tags:
+            rv = ua.ReadValueId()
+            rv.NodeId = self._nodes[tag]
+            rv.AttributeId = ua.AttributeIds.Value
+            rparams.NodesToRead.append(rv)
+        back = await self._request(client.uaclient.read(rparams), "read-back")
+        outcomes = []
+        for tag, st, dv in zip(tags, statuses, back, strict=True):
+            ok = bool(st.is_good())
+            rb = from_variant(dv.Value) if dv.StatusCode.is_good() else None
+            outcomes.append(
+                WriteOutcome(
+                    tag=tag,
+                    requested=sent[tag],
+                    status=st.name,
+                    ok=ok,
+                    read_back=rb,
+                    read_back_matches=ok and values_match(sent[tag], rb, self._vtypes[tag]),
+                )
+            )
+        return WriteReport(outcomes=tuple(outcomes))
+
+    # ----- connection -------------------------------------------------------------------
+    async def _open(self) -> None:
+        client = Client(self.conn.endpoint, timeout=self.conn.request_timeout_s)
+        client.session_timeout = int(self.conn.session_timeout_s * 1000)
+        client.secure_channel_timeout = int(max(self.conn.session_timeout_s, 60) * 1000)
+        client.connection_lost_callback = self._on_lost
+        await apply_security(client, self.conn)
+        try:
+            await asyncio.wait_for(client.connect(), timeout=self.conn.request_timeout_s * 3)
+        except Exception as e:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            raise translate(e, self.conn) from None
+        self._client = client
+        try:
+            await self._resolve(client)
+        except Exception:
+            await self._drop_client()
+            raise
+
+    async def _resolve(self, client: Client) -> None:
+        try:
+            ns = await self._request(client.get_namespace_index(self.conn.namespace_uri), "ns")
+        except (ValueError, PlantIOError) as e:
+            raise NodeError(
+                f"connection.namespace_uri: {self.conn.namespace_uri} is not on the server ({e})"
+            ) from None
+        nodes = {
+            tag: ua.NodeId.from_string(f"ns={ns};{t.node}") for tag, t in self.cfg.tags.items()
+        }
+        # one Read of every node's DataType: proves each exists, gives the write types
+        params = ua.ReadParameters()
+        for tag in self._order:
+            rv = ua.ReadValueId()
+            rv.NodeId = nodes[tag]
+            rv.AttributeId = ua.AttributeIds.DataType
+            params.NodesToRead.append(rv)
+        results = await self._request(client.uaclient.read(params), "resolve")
+        missing = [
+            t for t, dv in zip(self._order, results, strict=True) if not dv.StatusCode.is_good()
+        ]
+        if missing:
+            raise NodeError(
+                "node not found on the server for tag "
+                + ", ".join(f"{t} ({self.cfg.tags[t].node})" for t in missing[:5])
+                + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            )
+        vtypes = {}
+        for tag, dv in zip(self._order, results, strict=True):
+            if self.cfg.tags[tag].role in _WRITABLE:
+                vtypes[tag] = ua.datatype_to_varianttype(dv.Value.Value)
+        self._nodes, self._vtypes = nodes, vtypes
+        self._eu = await self._eu_ranges(client)
+
+    async def _eu_ranges(self, client: Client) -> dict[str, tuple[float, float]]:
+        tags = [t for t in self._order if self.cfg.tags[t].role is TagRole.SETPOINT]
+        if not tags:
+            return {}
+        params = ua.BrowseParameters()
+        params.NodesToBrowse = []
+        for tag in tags:
+            bd = ua.BrowseDescription()
+            bd.NodeId = self._nodes[tag]
+            bd.BrowseDirection = ua.BrowseDirection.Forward
+            bd.ReferenceTypeId = ua.NodeId(ua.ObjectIds.HasProperty)
+            bd.IncludeSubtypes = True
+            bd.ResultMask = ua.BrowseResultMask.All
+            params.NodesToBrowse.append(bd)
+        found = await self._request(client.uaclient.browse(params), "eu")
+        with_eu = []
+        for tag, res in zip(tags, found, strict=True):
+            for ref in res.References if res.StatusCode.is_good() else []:
+                if ref.BrowseName.Name == "EURange":
+                    with_eu.append((tag, ref.NodeId))
+                    break
+        if not with_eu:
+            return {}
+        params = ua.ReadParameters()
+        for _, nid in with_eu:
+            rv = ua.ReadValueId()
+            rv.NodeId = nid
+            rv.AttributeId = ua.AttributeIds.Value
+            params.NodesToRead.append(rv)
+        values = await self._request(client.uaclient.read(params), "eu")
+        out = {}
+        for (tag, _), dv in zip(with_eu, values, strict=True):
+            rng = dv.Value.Value if dv.Value is not None else None
+            if rng is not None and hasattr(rng, "Low"):
+                out[tag] = (float(rng.Low), float(rng.High))
+        return out
+
+    async def _request(self, coro: Any, what: str) -> Any:
+        try:
+            return await asyncio.wait_for(coro, timeout=self.conn.request_timeout_s)
+        except PlantIOError:
+            raise
+        except (TimeoutError, ConnectionError, OSError, ua.UaError) as e:
+            if isinstance(e, ua.UaStatusCodeError) and what not in ("read", "write", "read-back"):
+                raise translate(e, self.conn) from None
+            self._lost(f"{what} failed: {type(e).__name__}: {e}".strip())
+            raise ConnectError(
+                f"{self.conn.endpoint}: {what} failed ({type(e).__name__}: {e})".strip()
+            ) from None
+
+    def _ready(self) -> Client:
+        if self._state is not ConnectionState.CONNECTED or self._client is None:
+            raise ConnectError(f"{self.conn.endpoint}: not connected ({self._state.value})")
+        return self._client
+
+    async def _on_lost(self, exc: Exception) -> None:
+        self._lost(f"connection lost: {type(exc).__name__}: {exc}".strip())
+
+    def _lost(self, detail: str) -> None:
+        if self._closing or self._state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
+            return
+        self._set(ConnectionState.LOST, detail)
+        self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop())
+
+    async def _reconnect_loop(self) -> None:
+        delay = 0.5
+        await self._drop_client()
+        while not self._closing:
+            self._set(ConnectionState.RECONNECTING, f"next try in {delay:g} s")
+            await asyncio.sleep(delay)
+            try:
+                await self._open()
+            except PlantIOError as e:
+                log.warning("reconnect failed: %s", e)
+                delay = min(delay * 2, self.conn.reconnect_max_backoff_s)
+                continue
+            self._set(ConnectionState.CONNECTED, "reconnected; values re-read next cycle")
+            return
+
+    async def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.connection_lost_callback = None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.disconnect(), timeout=2)
+
+    def _set(self, state: ConnectionState, detail: str) -> None:
+        if state is self._state and state is not ConnectionState.RECONNECTING:
+            return
+        self._state = state
+        log.info("connection %s: %s", state.value, detail)
+        for listener in self._listeners:
+            try:
+                listener(state, detail)
+            except Exception:
+                log.exception("connection listener failed")
+
+
+def _reading(tag: str, dv: ua.DataValue) -> TagReading:
+    status = dv.StatusCode
+    value: Value = None
+    if dv.Value is not None and dv.Value.Value is not None:
+        value = from_variant(dv.Value)
+    return TagReading(
+        tag=tag,
+        value=value,
+        quality=quality_of(status),
+        status=status.name,
+        source_ts=_aware(dv.SourceTimestamp),
+        server_ts=_aware(dv.ServerTimestamp),
+    )
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    if t is None:
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
