@@ -54,7 +54,7 @@ def to_variant(
     elif vtype in _INTS:
         if isinstance(value, float) and value != round(value):
             raise WriteRefused(f"tag {tag}: node is {vtype.name}; {value} is not a whole number")
-        py = int(round(value))
+        py = round(value)
     elif vtype in _FLOATS:
         py = float(value)
     else:
