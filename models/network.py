@@ -1,0 +1,151 @@
+"""Storage, grid, renewables, purchased fuels and the per-carrier balances.
+
+Every balance has an unmet-demand slack with a high penalty (the model never becomes
+infeasible because demand is too high; the result says which balance failed) and a spill
+slack with a small one (a CHP may have to dump heat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyomo.environ as pyo
+
+from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
+from optimizer.config.schema import PlantConfig
+
+SPILL_COST = 1.0  # currency per unit·h dumped
+
+
+def add_network(
+    m: pyo.ConcreteModel,
+    cfg: PlantConfig,
+    carrier_delta: Callable[[str, int], object],
+) -> None:
+    units = cfg.units
+    conv = {n: u for n, u in units.items() if isinstance(u, ConverterUnit)}
+    stor = {n: u for n, u in units.items() if isinstance(u, StorageUnit)}
+    grids = {n: u for n, u in units.items() if isinstance(u, GridUnit)}
+    ren = {n: u for n, u in units.items() if isinstance(u, RenewableUnit)}
+    dh = cfg.cycle.step_minutes / 60.0
+    m.dh = dh
+
+    # --- storage -------------------------------------------------------------------------
+    m.S = pyo.Set(initialize=sorted(stor), ordered=True)
+    m.ch = pyo.Var(m.S, m.T, bounds=(0, None))
+    m.dis = pyo.Var(m.S, m.T, bounds=(0, None))
+    m.chmode = pyo.Var(m.S, m.T, domain=pyo.Binary)
+    m.soc = pyo.Var(m.S, m.T, bounds=(0, None))  # carrier-unit·h stored at period end
+    m.soc0 = pyo.Param(m.S, mutable=True, initialize=0.0)
+    m.soc_end = pyo.Param(m.S, mutable=True, initialize=0.0)
+    T = list(m.T)
+    m.c_ch = pyo.Constraint(
+        m.S, m.T, rule=lambda mm, s, t: mm.ch[s, t] <= stor[s].max_charge * mm.chmode[s, t]
+    )
+    m.c_dis = pyo.Constraint(
+        m.S,
+        m.T,
+        rule=lambda mm, s, t: mm.dis[s, t] <= stor[s].max_discharge * (1 - mm.chmode[s, t]),
+    )
+
+    def soc_dyn(mm: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
+        u = stor[s]
+        prev = mm.soc0[s] if t == T[0] else mm.soc[s, t - 1]
+        return mm.soc[s, t] == prev + dh * (
+            u.charge_efficiency * mm.ch[s, t] - mm.dis[s, t] / u.discharge_efficiency
+        )
+
+    m.c_soc = pyo.Constraint(m.S, m.T, rule=soc_dyn)
+    m.c_soc_lo = pyo.Constraint(
+        m.S, m.T, rule=lambda mm, s, t: mm.soc[s, t] >= stor[s].soc_min * stor[s].capacity
+    )
+    m.c_soc_hi = pyo.Constraint(
+        m.S, m.T, rule=lambda mm, s, t: mm.soc[s, t] <= stor[s].soc_max * stor[s].capacity
+    )
+    m.c_soc_end = pyo.Constraint(m.S, rule=lambda mm, s: mm.soc[s, T[-1]] >= mm.soc_end[s])
+
+    # --- grid ----------------------------------------------------------------------------
+    m.G = pyo.Set(initialize=sorted(grids), ordered=True)
+    m.imp = pyo.Var(m.G, m.T, bounds=(0, None))
+    m.exp = pyo.Var(m.G, m.T, bounds=(0, None))
+    m.peak_inc = pyo.Var(m.G, bounds=(0, None))
+    m.p_imp = pyo.Param(m.G, m.T, mutable=True, initialize=0.0)
+    m.p_exp = pyo.Param(m.G, m.T, mutable=True, initialize=0.0)
+    m.peak0 = pyo.Param(m.G, mutable=True, initialize=0.0)
+    m.c_imp = pyo.Constraint(m.G, m.T, rule=lambda mm, g, t: mm.imp[g, t] <= grids[g].max_import)
+    m.c_exp = pyo.Constraint(m.G, m.T, rule=lambda mm, g, t: mm.exp[g, t] <= grids[g].max_export)
+    m.c_peak = pyo.Constraint(
+        m.G, m.T, rule=lambda mm, g, t: mm.peak_inc[g] >= mm.imp[g, t] - mm.peak0[g]
+    )
+
+    # --- renewables ---------------------------------------------------------------------
+    m.R = pyo.Set(initialize=sorted(ren), ordered=True)
+    m.gen = pyo.Var(m.R, m.T, bounds=(0, None))
+    m.ren_fc = pyo.Param(m.R, m.T, mutable=True, initialize=0.0)
+
+    def ren_rule(mm: pyo.ConcreteModel, r: str, t: int) -> pyo.Expression:
+        if ren[r].curtailable:
+            return mm.gen[r, t] <= mm.ren_fc[r, t]
+        return mm.gen[r, t] == mm.ren_fc[r, t]
+
+    m.c_ren = pyo.Constraint(m.R, m.T, rule=ren_rule)
+
+    # --- purchased fuels ------------------------------------------------------------------
+    m.F = pyo.Set(initialize=sorted(cfg.tariffs.fuels), ordered=True)
+    m.buy = pyo.Var(m.F, m.T, bounds=(0, None))
+    m.p_fuel = pyo.Param(m.F, m.T, mutable=True, initialize=0.0)
+
+    # --- balances ----------------------------------------------------------------------
+    m.C = pyo.Set(initialize=list(cfg.carriers), ordered=True)
+    m.demand = pyo.Param(m.C, m.T, mutable=True, initialize=0.0)
+    m.co2f = pyo.Param(m.C, m.T, mutable=True, initialize=0.0)
+    m.unmet = pyo.Var(m.C, m.T, bounds=(0, None))
+    m.spill = pyo.Var(m.C, m.T, bounds=(0, None))
+
+    def balance(mm: pyo.ConcreteModel, c: str, t: int) -> pyo.Expression:
+        supply = sum(mm.ld[u, t] for u in conv if conv[u].output == c)
+        supply += sum(conv[u].coproducts[c] * mm.ld[u, t] for u in conv if c in conv[u].coproducts)
+        supply += sum(mm.dis[s, t] - mm.ch[s, t] for s in stor if stor[s].carrier == c)
+        supply += sum(mm.imp[g, t] - mm.exp[g, t] for g in grids if grids[g].carrier == c)
+        supply += sum(mm.gen[r, t] for r in ren if ren[r].carrier == c)
+        if c in cfg.tariffs.fuels:
+            supply += mm.buy[c, t]
+        use = sum(mm.inp[u, t] for u in conv if conv[u].input == c)
+        return supply + mm.unmet[c, t] - mm.spill[c, t] == mm.demand[c, t] + use + carrier_delta(
+            c, t
+        )
+
+    m.c_balance = pyo.Constraint(m.C, m.T, rule=balance)
+
+    # --- cost, energy and CO2 expressions (objective terms) -----------------------------------
+    fuel_cost = sum(dh * m.p_fuel[f, t] * m.buy[f, t] for f in m.F for t in m.T)
+    grid_cost = sum(
+        dh * (m.p_imp[g, t] * m.imp[g, t] - m.p_exp[g, t] * m.exp[g, t]) for g in m.G for t in m.T
+    )
+    startup = sum(conv[u].startup_cost * m.su[u, t] for u in m.U for t in m.T)
+    peak = sum(grids[g].peak_charge * m.peak_inc[g] for g in m.G)
+    wear = sum(dh * stor[s].cycle_cost * m.dis[s, t] for s in m.S for t in m.T)
+    co2 = sum(
+        dh
+        * m.co2f[c, t]
+        * (
+            (m.buy[c, t] if c in cfg.tariffs.fuels else 0)
+            + sum(m.imp[g, t] for g in grids if grids[g].carrier == c)
+        )
+        for c in m.C
+        for t in m.T
+    )
+    m.e_co2 = pyo.Expression(expr=co2)
+    m.e_cost = pyo.Expression(
+        expr=fuel_cost + grid_cost + startup + peak + wear + cfg.co2.price * m.e_co2
+    )
+    m.e_energy = pyo.Expression(
+        expr=sum(dh * m.buy[f, t] for f in m.F for t in m.T)
+        + sum(dh * (m.imp[g, t] - m.exp[g, t]) for g in m.G for t in m.T)
+    )
+    m.e_penalty = pyo.Expression(
+        expr=sum(dh * cfg.carriers[c].unmet_penalty * m.unmet[c, t] for c in m.C for t in m.T)
+        + sum(dh * SPILL_COST * m.spill[c, t] for c in m.C for t in m.T)
+    )
+    if cfg.co2.cap is not None:
+        m.c_co2_cap = pyo.Constraint(expr=m.e_co2 <= cfg.co2.cap)

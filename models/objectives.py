@@ -1,0 +1,54 @@
+"""Objective terms by name, combined by weights within a tier and by strict priority across
+tiers (lexicographic: optimize tier 1, keep it within tolerance, then tier 2, ...).
+
+All switching is done with mutable Params: ``tier_on[k]`` selects the tier being
+optimized, ``tier_cap[k]`` holds an optimized tier near its optimum. Penalties (unmet
+demand, spill) are in every tier's objective: no tier may buy its optimum with them.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer.config.control import ObjectiveTerm
+from optimizer.config.schema import PlantConfig
+
+INACTIVE = 1e15
+
+
+def add_objectives(m: pyo.ConcreteModel, cfg: PlantConfig) -> list[int]:
+    exprs = {
+        ObjectiveTerm.COST: m.e_cost,
+        ObjectiveTerm.ENERGY: m.e_energy,
+        ObjectiveTerm.CO2: m.e_co2,
+        ObjectiveTerm.DEVIATION: m.e_deviation,
+        ObjectiveTerm.PLAN_CHANGE: m.e_plan_change,
+    }
+    tiers = sorted({t.tier for t in cfg.objectives.terms})
+    m.TIER = pyo.Set(initialize=tiers, ordered=True)
+    m.tier_on = pyo.Param(m.TIER, mutable=True, initialize=1.0)
+    m.tier_cap = pyo.Param(m.TIER, mutable=True, initialize=INACTIVE)
+
+    def tier_expr(mm: pyo.ConcreteModel, k: int) -> object:
+        return sum(t.weight * exprs[t.term] for t in cfg.objectives.terms if t.tier == k)
+
+    m.e_tier = pyo.Expression(m.TIER, rule=tier_expr)
+    m.c_tier = pyo.Constraint(m.TIER, rule=lambda mm, k: mm.e_tier[k] <= mm.tier_cap[k])
+    m.obj = pyo.Objective(
+        expr=m.e_penalty + sum(m.tier_on[k] * m.e_tier[k] for k in m.TIER), sense=pyo.minimize
+    )
+    return tiers
+
+
+def term_values(m: pyo.ConcreteModel, cfg: PlantConfig) -> dict[str, float]:
+    out = {
+        "cost": pyo.value(m.e_cost),
+        "energy": pyo.value(m.e_energy),
+        "co2": pyo.value(m.e_co2),
+        "penalty": pyo.value(m.e_penalty),
+    }
+    if cfg.compensation:
+        out["deviation"] = pyo.value(m.e_deviation)
+    if any(t.term is ObjectiveTerm.PLAN_CHANGE for t in cfg.objectives.terms):
+        out["plan_change"] = pyo.value(m.e_plan_change)
+    return out

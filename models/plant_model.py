@@ -1,0 +1,316 @@
+"""``PlantModel``: build the plant's MILP once, update its parameters each cycle, solve.
+
+create (``__init__``) → assign (``update``) → solve (``solve``) are separate steps; the
+Pyomo model and the HiGHS instance are built once and only mutable Params change.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from models.compensation import Compensation
+from models.explain import why_texts
+from models.horizon import period_starts, schedule_values
+from models.inputs import ModelInputs
+from models.network import add_network
+from models.objectives import INACTIVE, add_objectives, term_values
+from models.result import PlanResult, RelaxedLimit, SolveStatus
+from models.solver import PersistentHighs, RawSolve
+from models.units import add_converters, initial_state
+from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
+from optimizer.config.schema import PlantConfig
+
+
+class PlantModel:
+    def __init__(self, cfg: PlantConfig) -> None:
+        t0 = time.perf_counter()
+        self.cfg = cfg
+        self.steps = cfg.cycle.horizon_steps
+        self.conv = {n: u for n, u in cfg.units.items() if isinstance(u, ConverterUnit)}
+        m = pyo.ConcreteModel(name=cfg.plant.name)
+        m.T = pyo.Set(initialize=range(self.steps), ordered=True)
+        add_converters(m, self.conv)
+        self.comp = Compensation(m, cfg) if cfg.compensation else None
+        if self.comp is None:
+            m.e_deviation = pyo.Expression(expr=0.0)
+        comp = self.comp
+        add_network(m, cfg, (lambda c, t: comp.carrier_delta(c, t)) if comp else (lambda c, t: 0))
+        self._add_plan_change(m)
+        self.tiers = add_objectives(m, cfg)
+        self.m = m
+        self.build_s = time.perf_counter() - t0
+        self.solver = PersistentHighs(m)
+        self.starts: list[datetime] = []
+
+    def _add_plan_change(self, m: pyo.ConcreteModel) -> None:
+        k = min(self.cfg.objectives.plan_change_steps, self.steps)
+        m.PC = pyo.Set(initialize=range(k), ordered=True)
+        m.prev = pyo.Param(m.U, m.PC, mutable=True, initialize=0.0)
+        m.pcd = pyo.Var(m.U, m.PC, bounds=(0, None))
+        m.c_pc1 = pyo.Constraint(
+            m.U, m.PC, rule=lambda mm, u, t: mm.pcd[u, t] >= mm.ld[u, t] - mm.prev[u, t]
+        )
+        m.c_pc2 = pyo.Constraint(
+            m.U, m.PC, rule=lambda mm, u, t: mm.pcd[u, t] >= mm.prev[u, t] - mm.ld[u, t]
+        )
+        m.e_plan_change = pyo.Expression(expr=sum(m.pcd[u, t] for u in m.U for t in m.PC))
+
+    # ----- assign ---------------------------------------------------------------------------
+    def update(self, inputs: ModelInputs) -> None:
+        cfg, m = self.cfg, self.m
+        starts = period_starts(inputs.start, self.steps, cfg.cycle.step_minutes)
+        self.starts = starts
+        tz = cfg.plant.timezone
+        v = inputs.values
+        for n, u in self.conv.items():
+            avail = v.get(u.availability_tag, 1.0) if u.availability_tag else 1.0
+            m.avail[n] = 1.0 if avail >= 0.5 else 0.0
+            load0 = v[u.load_tag] if u.load_tag else None
+            running = (
+                (v[u.status_tag] >= 0.5)
+                if u.status_tag
+                else (load0 is not None and load0 >= 0.5 * u.min_load > 0)
+            )
+            m.on0[n] = 1.0 if running else 0.0
+            m.load0[n] = load0 if load0 is not None else 0.0
+            m.ramp0[n] = (u.ramp_up or 1e6) if load0 is not None else 1e6
+            hours = v[u.time_in_state_tag] if u.time_in_state_tag else None
+            must_on, must_off = initial_state(
+                u, self.steps, cfg.cycle.step_minutes, running=running, hours_in_state=hours
+            )
+            for t in range(self.steps):
+                m.must_on[n, t] = must_on[t] if m.avail[n].value else 0.0
+                m.must_off[n, t] = must_off[t]
+        for n, unit in cfg.units.items():
+            if isinstance(unit, StorageUnit):
+                soc = v[unit.soc_tag] if unit.soc_tag else unit.initial_soc
+                assert soc is not None
+                soc = min(max(soc, unit.soc_min), unit.soc_max)
+                m.soc0[n] = soc * unit.capacity
+                end = soc if unit.terminal_soc == "initial" else (unit.terminal_soc or 0.0)
+                m.soc_end[n] = max(end, unit.soc_min) * unit.capacity
+            elif isinstance(unit, GridUnit):
+                pi = schedule_values(unit.import_price, inputs, starts, tz)
+                pe = (
+                    schedule_values(unit.export_price, inputs, starts, tz)
+                    if unit.export_price
+                    else [0.0] * self.steps
+                )
+                for t in range(self.steps):
+                    m.p_imp[n, t], m.p_exp[n, t] = pi[t], pe[t]
+                m.peak0[n] = v[unit.peak_so_far_tag] if unit.peak_so_far_tag else unit.peak_so_far
+            elif isinstance(unit, RenewableUnit):
+                fc = schedule_values(unit.forecast, inputs, starts, tz)
+                for t in range(self.steps):
+                    m.ren_fc[n, t] = max(0.0, fc[t])
+        for f, fuel in cfg.tariffs.fuels.items():
+            for t, p in enumerate(schedule_values(fuel.price, inputs, starts, tz)):
+                m.p_fuel[f, t] = p
+        demand = {c: [0.0] * self.steps for c in cfg.carriers}
+        for d in cfg.demands.values():
+            for t, x in enumerate(schedule_values(d.forecast, inputs, starts, tz)):
+                demand[d.carrier][t] += max(0.0, x)
+        for c in cfg.carriers:
+            co2 = cfg.co2.factors.get(c)
+            factors = schedule_values(co2, inputs, starts, tz) if co2 else [0.0] * self.steps
+            for t in range(self.steps):
+                m.demand[c, t] = demand[c][t]
+                m.co2f[c, t] = factors[t]
+        self._previous(inputs)
+        if self.comp is not None:
+            self.comp.update(inputs)
+
+    def _previous(self, inputs: ModelInputs) -> None:
+        m, prev = self.m, inputs.previous_plan
+        sched = prev.schedule if prev is not None else None
+        for u in m.U:
+            for t in m.PC:
+                x = float(pyo.value(m.load0[u]))
+                col = f"{u}.load"
+                if sched is not None and col in sched.columns and len(sched):
+                    at = sched.index.asof(pd.Timestamp(self.starts[t]))
+                    if at is not None and not pd.isna(at):
+                        x = float(sched[col].loc[at])
+                m.prev[u, t] = x
+
+    # ----- solve ----------------------------------------------------------------------------
+    def solve(self, *, time_limit_s: float, mip_gap: float | None = None) -> PlanResult:
+        t0 = time.perf_counter()
+        gap = self.cfg.cycle.mip_gap if mip_gap is None else mip_gap
+        deadline = t0 + time_limit_s
+        comp = self.comp
+        ranks = comp.ranks if comp else []
+        relaxed_ranks: list[int] = []
+        if comp:
+            comp.harden()
+        attempt = "hard limits"
+        raw: RawSolve | None = None
+        tier_values: dict[int, float] = {}
+        solve_s = 0.0
+        for i in range(len(ranks) + 1):
+            raw, tier_values, seconds = self._solve_tiers(deadline, gap)
+            solve_s += seconds
+            if raw.has_solution or raw.termination != "infeasible" or i == len(ranks):
+                break
+            assert comp is not None
+            comp.relax(ranks[i])
+            relaxed_ranks.append(ranks[i])
+            attempt = "relaxed rank " + ", ".join(str(r) for r in relaxed_ranks)
+        assert raw is not None
+        return self._result(
+            raw, attempt, tier_values, relaxed_ranks, solve_s, time.perf_counter() - t0
+        )
+
+    def _solve_tiers(self, deadline: float, gap: float) -> tuple[RawSolve, dict[int, float], float]:
+        m = self.m
+        values: dict[int, float] = {}
+        seconds = 0.0
+        raw: RawSolve | None = None
+        for k in self.tiers:
+            m.tier_cap[k] = INACTIVE
+        for i, k in enumerate(self.tiers):
+            for j in self.tiers:
+                m.tier_on[j] = 1.0 if j == k else 0.0
+            left = max(0.05, (deadline - time.perf_counter()) / (len(self.tiers) - i))
+            raw = self.solver.solve(time_limit_s=left, mip_gap=gap)
+            seconds += raw.seconds
+            if not raw.has_solution:
+                break
+            v = pyo.value(m.e_tier[k])
+            values[k] = v
+            tol = self.cfg.objectives.tier_tolerance
+            m.tier_cap[k] = v + tol * max(abs(v), 1.0)
+        for k in self.tiers:
+            m.tier_on[k] = 1.0
+            m.tier_cap[k] = INACTIVE
+        assert raw is not None
+        return raw, values, seconds
+
+    # ----- extract --------------------------------------------------------------------------
+    def _result(
+        self,
+        raw: RawSolve,
+        attempt: str,
+        tiers: dict[int, float],
+        relaxed_ranks: list[int],
+        solve_s: float,
+        wall_s: float,
+    ) -> PlanResult:
+        if not raw.has_solution:
+            return PlanResult(
+                status=SolveStatus.ERROR,
+                termination=raw.termination,
+                has_safe_plan=False,
+                message=f"no safe plan: {raw.termination}"
+                + (" after relaxing every CV rank" if relaxed_ranks else ""),
+                attempt=attempt,
+                objective=None,
+                bound=raw.bound,
+                gap=None,
+                solve_time_s=solve_s,
+                wall_time_s=wall_s,
+            )
+        m, cfg = self.m, self.cfg
+        gap = None
+        if raw.objective is not None and raw.bound is not None:
+            gap = abs(raw.objective - raw.bound) / max(abs(raw.objective), 1e-9)
+        relaxed = []
+        if self.comp:
+            for c, cv in self.comp.cvs.items():
+                if cv.cfg.priority in relaxed_ranks and cv.cfg.target is None:
+                    side, by = self.comp.relaxed_by(c)
+                    if by > 1e-7:
+                        relaxed.append(
+                            RelaxedLimit(
+                                cv=cv.name,
+                                tag=cv.cfg.tag,
+                                limit=side,
+                                rank=cv.cfg.priority,
+                                by=round(by, 9),
+                            )
+                        )
+        unmet = {c: sum(pyo.value(m.unmet[c, t]) for t in m.T) * m.dh for c in m.C}
+        unmet = {c: x for c, x in unmet.items() if x > 1e-6}
+        ok = raw.termination == "optimal" and not relaxed and not unmet
+        status = SolveStatus.OK if ok else SolveStatus.WARNING
+        msg = (
+            "optimal"
+            if raw.termination == "optimal"
+            else (
+                f"{raw.termination}: best plan found within the time limit (gap {gap:.2%})"
+                if gap is not None
+                else raw.termination
+            )
+        )
+        sched = self._schedule()
+        setpoints, cvs, moves = self._decisions()
+        return PlanResult(
+            status=status,
+            termination=raw.termination,
+            has_safe_plan=True,
+            message=msg,
+            attempt=attempt,
+            objective=sum(v for v in tiers.values()) + pyo.value(m.e_penalty),
+            bound=raw.bound,
+            gap=gap,
+            terms=term_values(m, cfg),
+            tiers=tiers,
+            schedule=sched,
+            setpoints=setpoints,
+            cv_predictions=cvs,
+            mv_moves=moves,
+            relaxed=tuple(relaxed),
+            unmet=unmet,
+            why=tuple(why_texts(self, relaxed, unmet)),
+            solve_time_s=solve_s,
+            wall_time_s=wall_s,
+        )
+
+    def _schedule(self) -> pd.DataFrame:
+        m = self.m
+        cols: dict[str, list[float]] = {}
+        for u in m.U:
+            cols[f"{u}.on"] = [round(pyo.value(m.on[u, t])) for t in m.T]
+            cols[f"{u}.load"] = [pyo.value(m.ld[u, t]) for t in m.T]
+            cols[f"{u}.input"] = [pyo.value(m.inp[u, t]) for t in m.T]
+        for s in m.S:
+            cols[f"{s}.net_discharge"] = [pyo.value(m.dis[s, t] - m.ch[s, t]) for t in m.T]
+            cols[f"{s}.soc"] = [pyo.value(m.soc[s, t]) for t in m.T]
+        for g in m.G:
+            cols[f"{g}.import"] = [pyo.value(m.imp[g, t]) for t in m.T]
+            cols[f"{g}.export"] = [pyo.value(m.exp[g, t]) for t in m.T]
+        for r in m.R:
+            cols[f"{r}.output"] = [pyo.value(m.gen[r, t]) for t in m.T]
+        for c in m.C:
+            cols[f"{c}.unmet"] = [pyo.value(m.unmet[c, t]) for t in m.T]
+        idx = pd.DatetimeIndex(self.starts, name="period") if self.starts else None
+        return pd.DataFrame(cols, index=idx)
+
+    def _decisions(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        m, cfg = self.m, self.cfg
+        sp: dict[str, float] = {}
+        for n, u in cfg.units.items():
+            tag = getattr(u, "setpoint_tag", None)
+            if tag is None:
+                continue
+            if isinstance(u, ConverterUnit):
+                sp[tag] = pyo.value(m.ld[n, 0]) if round(pyo.value(m.on[n, 0])) else 0.0
+            elif isinstance(u, StorageUnit):
+                sp[tag] = pyo.value(m.dis[n, 0] - m.ch[n, 0])
+        cvs: dict[str, float] = {}
+        moves: dict[str, float] = {}
+        if self.comp:
+            for k, mv in self.comp.mvs.items():
+                sp[mv.cfg.tag] = pyo.value(m.u[k])
+                moves[mv.name] = pyo.value(m.u[k] - m.u_now[k])
+            for c, cv in self.comp.cvs.items():
+                cvs[cv.name] = pyo.value(m.y[c])
+        return {k: _clean(v) for k, v in sp.items()}, cvs, moves
+
+
+def _clean(x: float) -> float:
+    return 0.0 if abs(x) < 1e-9 else float(x)

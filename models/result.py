@@ -1,0 +1,81 @@
+"""The solve result: solver-agnostic status, objective breakdown, schedule, decisions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+
+class SolveStatus(StrEnum):
+    OK = "ok"  # optimal within the gap
+    WARNING = "warning"  # a feasible plan, but not proven optimal (time limit) or relaxed
+    ERROR = "error"  # no usable plan
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelaxedLimit:
+    cv: str
+    tag: str
+    limit: str  # low / high / target
+    rank: int
+    by: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanResult:
+    status: SolveStatus
+    termination: str
+    has_safe_plan: bool
+    message: str
+    attempt: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    terms: Mapping[str, float] = field(default_factory=dict)
+    tiers: Mapping[int, float] = field(default_factory=dict)
+    schedule: pd.DataFrame = field(default_factory=pd.DataFrame)
+    setpoints: Mapping[str, float] = field(default_factory=dict)
+    cv_predictions: Mapping[str, float] = field(default_factory=dict)
+    mv_moves: Mapping[str, float] = field(default_factory=dict)
+    relaxed: Sequence[RelaxedLimit] = ()
+    unmet: Mapping[str, float] = field(default_factory=dict)
+    why: Sequence[str] = ()
+    solve_time_s: float = 0.0
+    wall_time_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        sched = self.schedule.reset_index(names="period")
+        sched["period"] = sched["period"].astype(str)
+        return {
+            "status": self.status.value,
+            "termination": self.termination,
+            "has_safe_plan": self.has_safe_plan,
+            "message": self.message,
+            "attempt": self.attempt,
+            "objective": _f(self.objective),
+            "bound": _f(self.bound),
+            "gap": _f(self.gap),
+            "terms": {k: _f(v) for k, v in self.terms.items()},
+            "tiers": {str(k): _f(v) for k, v in self.tiers.items()},
+            "setpoints": {k: _f(v) for k, v in self.setpoints.items()},
+            "cv_predictions": {k: _f(v) for k, v in self.cv_predictions.items()},
+            "mv_moves": {k: _f(v) for k, v in self.mv_moves.items()},
+            "relaxed": [r.to_dict() for r in self.relaxed],
+            "unmet": {k: _f(v) for k, v in self.unmet.items()},
+            "why": list(self.why),
+            "solve_time_s": self.solve_time_s,
+            "wall_time_s": self.wall_time_s,
+            "schedule": sched.to_dict(orient="records"),
+        }
+
+
+def _f(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)

@@ -1,0 +1,90 @@
+"""Persistent HiGHS through Pyomo's contrib solver interface, tuned for re-solves.
+
+The model is handed to HiGHS once (``set_instance``). Each cycle only mutable Params change,
+so automatic update checks are limited to parameters; no structural checks are done.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+from optimizer.errors import ModelError
+
+
+@dataclass(frozen=True, kw_only=True)
+class RawSolve:
+    termination: str  # optimal / time_limit / infeasible / error ...
+    has_solution: bool
+    objective: float | None
+    bound: float | None
+    seconds: float
+
+
+_TERMINATION = {
+    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
+    TerminationCondition.maxTimeLimit: "time_limit",
+    TerminationCondition.iterationLimit: "iteration_limit",
+    TerminationCondition.provenInfeasible: "infeasible",
+    TerminationCondition.locallyInfeasible: "infeasible",
+    TerminationCondition.infeasibleOrUnbounded: "infeasible",
+    TerminationCondition.unbounded: "unbounded",
+    TerminationCondition.interrupted: "interrupted",
+}
+
+
+class PersistentHighs:
+    def __init__(self, m: pyo.ConcreteModel) -> None:
+        opt = SolverFactory("highs")
+        if not opt.available():
+            raise ModelError("HiGHS (highspy) is not available: pip install highspy")
+        au = opt.config.auto_updates
+        au.check_for_new_or_removed_constraints = False
+        au.check_for_new_or_removed_vars = False
+        au.check_for_new_or_removed_params = False
+        au.check_for_new_objective = False
+        au.update_constraints = False
+        au.update_vars = False
+        au.update_named_expressions = False
+        au.update_objective = False
+        au.update_parameters = True
+        self.opt = opt
+        self.m = m
+        t0 = time.perf_counter()
+        opt.set_instance(m)
+        self.handover_s = time.perf_counter() - t0
+
+    def solve(self, *, time_limit_s: float, mip_gap: float) -> RawSolve:
+        t0 = time.perf_counter()
+        try:
+            res = self.opt.solve(
+                self.m,
+                time_limit=max(0.05, time_limit_s),
+                load_solutions=False,
+                raise_exception_on_nonoptimal_result=False,
+                solver_options={"mip_rel_gap": mip_gap, "threads": 1},
+            )
+        except Exception as e:  # HiGHS/pyomo failure: a status, never an exception upward
+            return RawSolve(
+                termination=f"error: {type(e).__name__}: {e}",
+                has_solution=False,
+                objective=None,
+                bound=None,
+                seconds=time.perf_counter() - t0,
+            )
+        has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+        if has:
+            res.solution_loader.load_vars()
+        return RawSolve(
+            termination=_TERMINATION.get(
+                res.termination_condition, str(res.termination_condition.name)
+            ),
+            has_solution=has,
+            objective=res.incumbent_objective,
+            bound=res.objective_bound,
+            seconds=time.perf_counter() - t0,
+        )
