@@ -102,6 +102,11 @@ class PlantDynamics:
             self.setpoints[name] = (
                 min(max(0.0, sp.min), sp.max) if name not in self._mv_tags else mid
             )
+        for g in self.topo.grids.values():  # an import limit starts wide open
+            if g.setpoint_tag is not None:
+                lim = cfg.tags[g.setpoint_tag].setpoint
+                assert lim is not None
+                self.setpoints[g.setpoint_tag] = min(max(g.max_import, lim.min), lim.max)
         self._init_dispatch()
         self.mv_pv = {tag: self.setpoints[tag] for tag in self._mv_tags}
         self.mv_ref = dict(self.mv_pv)
