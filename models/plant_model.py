@@ -169,6 +169,7 @@ class PlantModel:
         m = self.m
         values: dict[int, float] = {}
         seconds = 0.0
+        best: RawSolve | None = None
         raw: RawSolve | None = None
         for k in self.tiers:
             m.tier_cap[k] = INACTIVE
@@ -179,7 +180,16 @@ class PlantModel:
             raw = self.solver.solve(time_limit_s=left, mip_gap=gap)
             seconds += raw.seconds
             if not raw.has_solution:
+                if best is not None:  # the earlier tiers' plan is still loaded: use it
+                    raw = RawSolve(
+                        termination=f"time_limit in tier {k}",
+                        has_solution=True,
+                        objective=best.objective,
+                        bound=best.bound,
+                        seconds=raw.seconds,
+                    )
                 break
+            best = raw
             v = pyo.value(m.e_tier[k])
             values[k] = v
             tol = self.cfg.objectives.tier_tolerance
@@ -205,7 +215,7 @@ class PlantModel:
                 status=SolveStatus.ERROR,
                 termination=raw.termination,
                 has_safe_plan=False,
-                message=f"no safe plan: {raw.termination}"
+                message=f"solver: {raw.termination}"
                 + (" after relaxing every CV rank" if relaxed_ranks else ""),
                 attempt=attempt,
                 objective=None,

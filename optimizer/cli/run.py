@@ -1,14 +1,60 @@
-"""`plantloop run` — not built yet (placeholder so each command lives in its own module)."""
+"""`plantloop run CONFIG` — the loop against the configured OPC UA server."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from optimizer.cli._common import EXIT_USAGE, err_console
+from optimizer.cli._common import EXIT_FAILED, console, fail, handle_errors
+from optimizer.config.loader import load_config
+from optimizer.errors import PlantIOError
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("run", help="(not built yet)")
-    def _cmd() -> None:
-        err_console.print("plantloop run: not built yet")
-        raise typer.Exit(EXIT_USAGE)
+    @app.command("run")
+    @handle_errors
+    def run(
+        config: Annotated[Path, typer.Argument(help="Plant config (YAML).")],
+        cycles: Annotated[
+            int | None, typer.Option("--cycles", min=1, help="Stop after N cycles.")
+        ] = None,
+        advisory: Annotated[
+            bool, typer.Option("--advisory", help="Compute and log; write no setpoints.")
+        ] = False,
+        log_path: Annotated[
+            Path | None, typer.Option("--log", help="Decision log (overrides log.path).")
+        ] = None,
+    ) -> None:
+        """Run the closed loop against the configured server until Ctrl-C (or N cycles)."""
+        loaded = load_config(config)
+        cfg = loaded.config
+        db = log_path or resolve_log_path(config, cfg.log.path)
+        from optimizer.plantio.opcua_client import OpcUaPlantIO
+        from optimizer.service.loop import LoopService
+        from optimizer.service.status import StatusPrinter
+
+        service = LoopService(
+            cfg,
+            config_hash=loaded.config_hash,
+            io=OpcUaPlantIO(cfg),
+            log_path=str(db),
+            printer=StatusPrinter(console),
+            cycles=cycles,
+            advisory=advisory,
+        )
+        try:
+            stats = asyncio.run(service.run())
+        except PlantIOError as e:
+            raise fail(f"{cfg.connection.endpoint}: {e}", EXIT_FAILED) from None
+        console.print(
+            f"stopped after {stats.cycles} cycles: "
+            + ", ".join(f"{n} {o}" for o, n in sorted(stats.outcomes.items()))
+        )
+
+
+def resolve_log_path(config_path: Path, log_path: Path) -> Path:
+    """A relative log path is relative to the config file's folder (not the shell's)."""
+    return log_path if log_path.is_absolute() else config_path.resolve().parent / log_path

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import signal
@@ -16,44 +15,16 @@ import typer
 
 from optimizer.cli._common import console, handle_errors
 from optimizer.config.schema import PlantConfig
-from optimizer.errors import ConfigError, InputError, Problem
+from optimizer.errors import InputError
 
 STATUS_EVERY_S = 5.0
 
 
 def load_config(path: Path) -> PlantConfig:
-    """The foundation's loader when present (file:line errors), else a plain YAML load."""
-    try:
-        loader: Any = importlib.import_module("optimizer.config.loader")
-    except ModuleNotFoundError:
-        loader = None
-    if loader is not None and hasattr(loader, "load_config"):
-        cfg = loader.load_config(path)
-        assert isinstance(cfg, PlantConfig)
-        return cfg
-    from pydantic import ValidationError
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """The plant config, with FILE:LINE errors from the shared loader."""
+    from optimizer.config.loader import load_config as load
 
-    try:
-        data = YAML(typ="safe").load(path.read_text())
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    except YAMLError as e:
-        raise ConfigError([Problem(file=str(path), line=None, path="", message=str(e))]) from None
-    try:
-        return PlantConfig.model_validate(data)
-    except ValidationError as e:
-        problems = [
-            Problem(
-                file=str(path),
-                line=None,
-                path=".".join(str(p) for p in err["loc"]),
-                message=err["msg"],
-            )
-            for err in e.errors()
-        ]
-        raise ConfigError(problems) from None
+    return load(path).config
 
 
 def register(app: typer.Typer) -> None:

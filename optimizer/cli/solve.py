@@ -1,14 +1,86 @@
-"""`plantloop solve` — not built yet (placeholder so each command lives in its own module)."""
+"""`plantloop solve CONFIG --state STATE.json` — one offline solve from a snapshot."""
 
 from __future__ import annotations
 
-import typer
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
-from optimizer.cli._common import EXIT_USAGE, err_console
+import typer
+from rich.table import Table
+
+from optimizer.cli._common import EXIT_FAILED, console, handle_errors
+from optimizer.config.loader import load_config
+
+if TYPE_CHECKING:
+    from models.result import PlanResult
+    from optimizer.config.schema import PlantConfig
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("solve", help="(not built yet)")
-    def _cmd() -> None:
-        err_console.print("plantloop solve: not built yet")
-        raise typer.Exit(EXIT_USAGE)
+    @app.command("solve")
+    @handle_errors
+    def solve(
+        config: Annotated[Path, typer.Argument(help="Plant config (YAML).")],
+        state: Annotated[
+            Path, typer.Option("--state", help="JSON snapshot: tag -> value or [forecast].")
+        ],
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+        time_limit: Annotated[
+            float | None, typer.Option("--time-limit", min=0.1, help="Seconds (default: config).")
+        ] = None,
+    ) -> None:
+        """Solve the plant's MILP once and print the decisions and why."""
+        from models.inputs import ModelInputs
+        from models.plant_model import PlantModel
+
+        cfg = load_config(config).config
+        inputs = ModelInputs.from_state_file(state, cfg)
+        model = PlantModel(cfg)
+        model.update(inputs)
+        result = model.solve(time_limit_s=time_limit or cfg.cycle.solver_time_limit_s)
+        if as_json:
+            print(json.dumps(result.to_dict(), indent=2))
+        else:
+            show(cfg, result)
+        if not result.has_safe_plan:
+            raise typer.Exit(EXIT_FAILED)
+
+
+def show(cfg: PlantConfig, r: PlanResult) -> None:
+    style = {"ok": "green", "warning": "yellow", "error": "red"}[r.status.value]
+    console.print(
+        f"[{style}]{r.status.value}[/] {r.termination} — {r.message}; attempt: {r.attempt}; "
+        f"HiGHS {r.solve_time_s:.2f} s, wall {r.wall_time_s:.2f} s"
+    )
+    if not r.has_safe_plan:
+        return
+    t = Table(title="decisions (first period)")
+    for c in ("setpoint", "value", "unit"):
+        t.add_column(c)
+    for tag, v in sorted(r.setpoints.items()):
+        t.add_row(tag, f"{v:.4g}", cfg.tags[tag].unit)
+    console.print(t)
+    o = Table(title=f"objective {r.objective:,.2f}" + (f" (gap {r.gap:.2%})" if r.gap else ""))
+    o.add_column("term")
+    o.add_column("value", justify="right")
+    for name, v in r.terms.items():
+        o.add_row(name, f"{v:,.3f}")
+    for tier, v in sorted(r.tiers.items()):
+        o.add_row(f"tier {tier}", f"{v:,.3f}")
+    console.print(o)
+    if r.cv_predictions:
+        comp = Table(title="compensation")
+        for col in ("variable", "predicted / move"):
+            comp.add_column(col)
+        for k, v in r.cv_predictions.items():
+            comp.add_row(f"CV {k}", f"{v:.4g}")
+        for k, v in r.mv_moves.items():
+            comp.add_row(f"MV {k}", f"{v:+.4g}")
+        console.print(comp)
+    for rl in r.relaxed:
+        console.print(
+            f"[yellow]relaxed[/] {rl.cv} {rl.limit} limit by {rl.by:.4g} (rank {rl.rank})"
+        )
+    for w in r.why:
+        console.print(f"[dim]why:[/] {w}")

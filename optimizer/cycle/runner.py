@@ -1,0 +1,163 @@
+"""Run one cycle through its phases; always end with a recorded outcome.
+
+The runner owns no safety logic: validation and interlocks decide, the runner sequences
+phases, times them, turns exceptions into phase faults and hands the image to the recorder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from models.result import PlanResult
+from optimizer.config.schema import PlantConfig
+from optimizer.cycle.clock import Clock
+from optimizer.cycle.image import CycleImage, Phase
+from optimizer.cycle.read import read_snapshot
+from optimizer.cycle.record import CycleSummary, Recorder
+from optimizer.cycle.solve import SolveWorker
+from optimizer.cycle.update import build_inputs
+from optimizer.cycle.write import write_batch
+from optimizer.errors import PlantloopError
+from optimizer.interlocks import Interlocks
+from optimizer.outcomes import Outcome
+from optimizer.plantio.types import PlantIO
+from optimizer.validation import InputValidator
+
+log = logging.getLogger("plantloop.cycle")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CycleParts:
+    """Everything a cycle works with; built once by the service (or a test)."""
+
+    cfg: PlantConfig
+    io: PlantIO
+    solver: SolveWorker
+    validator: InputValidator
+    interlocks: Interlocks
+    recorder: Recorder
+    clock: Clock
+    advisory: bool = False
+    plan_clock: Clock | None = None  # the plant's time for the horizon (a simulator's)
+
+
+class CycleRunner:
+    def __init__(self, parts: CycleParts) -> None:
+        self.parts = parts
+        self.number = 0
+        self._previous_plan: PlanResult | None = None
+        self.stop_requested = False
+
+    async def run_once(self) -> CycleSummary:
+        """One full cycle. Never raises: every failure is a fault in the recorded outcome."""
+        p = self.parts
+        self.number += 1
+        img = CycleImage(number=self.number, started=p.clock.now())
+        try:
+            await self._phases(img)
+        except Exception as e:  # a bug in a phase wrapper: still record the cycle
+            log.exception("cycle %d: unexpected failure", img.number)
+            img.fault(Phase.RECORD, f"unexpected {type(e).__name__}: {e}")
+        return self._record(img)
+
+    async def _phases(self, img: CycleImage) -> None:
+        p = self.parts
+        io_deadline = p.cfg.connection.request_timeout_s * 2
+
+        img.snapshot = await self._guard(img, Phase.READ, lambda: read_snapshot(p.io, io_deadline))
+        now = p.clock.now()
+        if img.snapshot is not None:
+            snapshot = img.snapshot
+            img.validated = self._guard_sync(
+                img, Phase.VALIDATE, lambda: p.validator.validate(snapshot, now)
+            )
+        if img.validated is not None:
+            validated = img.validated
+            img.inputs = self._guard_sync(
+                img,
+                Phase.UPDATE,
+                lambda: build_inputs(
+                    p.cfg, validated, (p.plan_clock or p.clock).now(), self._previous_plan
+                ),
+            )
+        if img.inputs is not None:
+            inputs = img.inputs
+            img.plan = await self._guard(
+                img, Phase.SOLVE, lambda: p.solver.update_and_solve(inputs)
+            )
+            img.phase_seconds["update"] = p.solver.last_update_s
+            if img.plan is not None and img.plan.has_safe_plan:
+                self._previous_plan = img.plan
+
+        img.write_plan = self._guard_sync(
+            img,
+            Phase.INTERLOCK,
+            lambda: p.interlocks.decide(
+                validated=img.validated,
+                plan=img.plan,
+                eu_ranges=p.io.eu_ranges,
+                advisory=p.advisory,
+            ),
+        )
+        img.stop_requested = self.stop_requested  # no write once a stop has been asked for
+        if img.write_plan is not None and img.write_plan.writes and not img.stop_requested:
+            writes = img.write_plan.writes
+            img.report = await self._guard(
+                img, Phase.WRITE, lambda: write_batch(p.io, writes, io_deadline)
+            )
+
+    async def _guard(
+        self, img: CycleImage, phase: Phase, step: Callable[[], Awaitable[T]]
+    ) -> T | None:
+        t0 = time.perf_counter()
+        try:
+            return await step()
+        except PlantloopError as e:
+            img.fault(phase, str(e))
+            log.warning("cycle %d: %s failed: %s", img.number, phase.value, e)
+        except Exception as e:
+            img.fault(phase, f"unexpected {type(e).__name__}: {e}")
+            log.exception("cycle %d: %s failed", img.number, phase.value)
+        finally:
+            img.phase_seconds[phase.value] = time.perf_counter() - t0
+        return None
+
+    def _guard_sync(self, img: CycleImage, phase: Phase, step: Callable[[], T]) -> T | None:
+        t0 = time.perf_counter()
+        try:
+            return step()
+        except PlantloopError as e:
+            img.fault(phase, str(e))
+            log.warning("cycle %d: %s failed: %s", img.number, phase.value, e)
+        except Exception as e:
+            img.fault(phase, f"unexpected {type(e).__name__}: {e}")
+            log.exception("cycle %d: %s failed", img.number, phase.value)
+        finally:
+            img.phase_seconds[phase.value] = time.perf_counter() - t0
+        return None
+
+    def _outcome(self, img: CycleImage) -> tuple[Outcome, tuple[str, ...]]:
+        wp = img.write_plan
+        if wp is None:  # the interlock phase itself failed: nothing was written
+            return Outcome.ERROR, tuple(f"{f.phase.value}: {f.message}" for f in img.faults)
+        faults = tuple(f"{f.phase.value} failed: {f.message}" for f in img.faults)
+        if img.stop_requested and wp.writes:
+            return Outcome.ABANDONED, (*wp.reasons, "stop requested: nothing written")
+        write_error = next((f.message for f in img.faults if f.phase is Phase.WRITE), None)
+        outcome, reasons = self.parts.interlocks.finish(wp, img.report, write_error)
+        return outcome, tuple(dict.fromkeys((*faults, *reasons)))
+
+    def _record(self, img: CycleImage) -> CycleSummary:
+        try:
+            outcome, reasons = self._outcome(img)
+        except Exception as e:
+            log.exception("cycle %d: outcome failed", img.number)
+            outcome, reasons = Outcome.ERROR, (f"unexpected {type(e).__name__}: {e}",)
+        return self.parts.recorder.record(
+            img, ended=self.parts.clock.now(), outcome=outcome, reasons=reasons
+        )

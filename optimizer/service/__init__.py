@@ -1,0 +1,2 @@
+"""The long-running loop: lifecycle, scheduler, status output. The only place that imports
+APScheduler."""

@@ -1,0 +1,175 @@
+"""``LoopService``: connect, build, schedule cycles, stop cleanly on a signal or a count."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from models.plant_model import PlantModel
+from optimizer.config.schema import PlantConfig
+from optimizer.cycle.clock import Clock, SystemClock
+from optimizer.cycle.record import CycleSummary, Recorder
+from optimizer.cycle.runner import CycleParts, CycleRunner
+from optimizer.cycle.solve import SolveWorker
+from optimizer.decisions.store import DecisionLog
+from optimizer.interlocks import Interlocks
+from optimizer.plantio.types import ConnectionState, PlantIO
+from optimizer.service.runstate import RunState
+from optimizer.service.schedule import start_scheduler
+from optimizer.service.status import StatusPrinter
+from optimizer.validation import InputValidator
+
+log = logging.getLogger("plantloop.service")
+
+
+@dataclass(kw_only=True)
+class RunStats:
+    cycles: int = 0
+    skipped: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    summaries: list[CycleSummary] = field(default_factory=list)
+
+
+class LoopService:
+    """One plant area's loop. ``await service.run()`` returns when stopped; never raises
+    for plant or solver trouble (those are cycle outcomes)."""
+
+    def __init__(
+        self,
+        cfg: PlantConfig,
+        *,
+        config_hash: str,
+        io: PlantIO,
+        log_path: str,
+        printer: StatusPrinter,
+        cycles: int | None = None,
+        advisory: bool = False,
+        clock: Clock | None = None,
+        on_cycle: Callable[[CycleSummary], None] | None = None,
+        plan_clock: Clock | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.config_hash = config_hash
+        self.io = io
+        self.log_path = log_path
+        self.printer = printer
+        self.max_cycles = cycles
+        self.advisory = advisory or cfg.cycle.mode.value == "advisory"
+        self.clock = clock or SystemClock()
+        self.on_cycle = on_cycle
+        self.plan_clock = plan_clock
+        self.state = RunState.STOPPED
+        self.stats = RunStats()
+        self._stop = asyncio.Event()
+        self._current: asyncio.Task[None] | None = None
+        self._runner: CycleRunner | None = None
+
+    def request_stop(self, why: str = "stop requested") -> None:
+        if self.state is RunState.STOPPING or self._stop.is_set():
+            return
+        self.printer.note(f"stopping: {why}")
+        if self._runner is not None:
+            self._runner.stop_requested = True
+        self._stop.set()
+
+    async def run(self) -> RunStats:
+        self.state = RunState.STARTING
+        self.printer.plan(self.cfg, log_path=self.log_path, advisory=self.advisory)
+        with self.printer.step("building the model"):
+            model = await asyncio.to_thread(PlantModel, self.cfg)
+        decision_log = DecisionLog(self.log_path)
+        solver = SolveWorker(
+            model, time_limit_s=self.cfg.cycle.solver_time_limit_s, mip_gap=self.cfg.cycle.mip_gap
+        )
+        self.io.add_state_listener(self._on_connection)
+        with self.printer.step(f"connecting to {self.cfg.connection.endpoint}"):
+            await self.io.connect()
+        self._runner = CycleRunner(
+            CycleParts(
+                cfg=self.cfg,
+                io=self.io,
+                solver=solver,
+                validator=InputValidator(self.cfg),
+                interlocks=Interlocks(self.cfg),
+                recorder=Recorder(
+                    self.cfg, decision_log, config_hash=self.config_hash, advisory=self.advisory
+                ),
+                clock=self.clock,
+                advisory=self.advisory,
+                plan_clock=self.plan_clock,
+            )
+        )
+        loop = asyncio.get_running_loop()
+        installed = self._install_signals(loop)
+        scheduler = start_scheduler(
+            self.cfg.cycle, self.cfg.plant.timezone, self._tick, self._on_skip
+        )
+        self.state = RunState.RUNNING
+        try:
+            await self._stop.wait()
+        finally:
+            self.state = RunState.STOPPING
+            scheduler.shutdown(wait=False)
+            await self._finish_current_cycle()
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.io.close(), timeout=5)
+            solver.close()
+            decision_log.close()
+            self.state = RunState.STOPPED
+        return self.stats
+
+    async def _tick(self) -> None:
+        if self._stop.is_set() or self._runner is None:
+            return
+        self._current = asyncio.current_task()
+        try:
+            summary = await self._runner.run_once()
+        except Exception:  # run_once never raises; this is the scheduler's last guard
+            log.exception("cycle runner failed unexpectedly")
+            return
+        finally:
+            self._current = None
+        self.stats.cycles += 1
+        self.stats.outcomes[summary.outcome] = self.stats.outcomes.get(summary.outcome, 0) + 1
+        self.stats.summaries.append(summary)
+        if len(self.stats.summaries) > 1000:
+            del self.stats.summaries[:-1000]
+        self.printer.cycle(summary)
+        if self.on_cycle is not None:
+            self.on_cycle(summary)
+        if self.max_cycles is not None and self.stats.cycles >= self.max_cycles:
+            self.request_stop(f"{self.max_cycles} cycles done")
+
+    async def _finish_current_cycle(self) -> None:
+        task = self._current
+        if task is None or task.done():
+            return
+        budget = self.cfg.cycle.solver_time_limit_s + 4 * self.cfg.connection.request_timeout_s
+        self.printer.note("waiting for the current cycle to finish (no writes after a stop)")
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=budget)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("current cycle did not finish within %.0f s; abandoned", budget)
+
+    def _on_skip(self, why: str) -> None:
+        self.stats.skipped += 1
+        self.printer.note(why)
+
+    def _on_connection(self, state: ConnectionState, detail: str) -> None:
+        self.printer.connection(state, detail)
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[int]:
+        installed: list[int] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.request_stop, f"signal {sig.name}")
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (tests) or not supported
+        return installed
