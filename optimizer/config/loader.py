@@ -146,6 +146,9 @@ def _schema_problem(tree: Any, filename: str, err: Any) -> Problem:
     elif kind == "union_tag_invalid":
         ctx = err.get("ctx") or {}
         msg = f"unknown type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        sub = key_line(tree, path, "type")
+        if sub is not None:
+            path, line = [*path, "type"], sub
     elif kind == "union_tag_not_found":
         msg = (
             "missing key 'type' (boiler, chiller, chp, heat_pump, compressor, converter, "
@@ -156,7 +159,7 @@ def _schema_problem(tree: Any, filename: str, err: Any) -> Problem:
         first = msg.split(" ", 1)[0]
         sub = key_line(tree, path, first)
         if sub is not None:
-            path, line = [*path, first], sub
+            path, line = [*path, *first.split(".")], sub
         got = err.get("input")
         if kind != "value_error" and _is_scalar(got):
             msg = f"{msg} (got {got!r})"

@@ -29,6 +29,8 @@ def locate(root: Any, loc: Sequence[str | int]) -> tuple[list[str | int], int | 
             line = node.lc.item(part)[0] + 1
             path.append(part)
             node = node[part]
+        elif isinstance(node, CommentedMap) and node.get("type") == part:
+            continue  # the discriminator value pydantic puts into loc for a tagged union
         elif i == len(parts) - 1 or not isinstance(node, (CommentedMap, CommentedSeq)):
             if isinstance(part, str) and not _looks_inserted(part):
                 path.append(part)
@@ -38,16 +40,20 @@ def locate(root: Any, loc: Sequence[str | int]) -> tuple[list[str | int], int | 
 
 
 def key_line(root: Any, path: Sequence[str | int], key: str) -> int | None:
-    """Line of ``key`` directly under ``path`` if the file has it there."""
+    """Line of ``key`` (dotted for nested keys) under ``path`` if the file has it there."""
     node = root
     for part in path:
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             return None
-    if isinstance(node, CommentedMap) and key in node:
-        return int(node.lc.key(key)[0]) + 1
-    return None
+    line = None
+    for k in key.split("."):
+        if not (isinstance(node, CommentedMap) and k in node):
+            return None
+        line = int(node.lc.key(k)[0]) + 1
+        node = node[k]
+    return line
 
 
 def dotted(path: Sequence[str | int]) -> str:
