@@ -83,7 +83,8 @@ class PlantModel:
                 u, self.steps, cfg.cycle.step_minutes, running=running, hours_in_state=hours
             )
             for t in range(self.steps):
-                m.must_on[n, t] = must_on[t] if m.avail[n].value else 0.0
+                run = 1.0 if u.must_run else must_on[t]
+                m.must_on[n, t] = run if m.avail[n].value else 0.0
                 m.must_off[n, t] = must_off[t]
         for n, unit in cfg.units.items():
             if isinstance(unit, StorageUnit):
