@@ -99,7 +99,9 @@ def add_network(
     m.C = pyo.Set(initialize=list(cfg.carriers), ordered=True)
     m.demand = pyo.Param(m.C, m.T, mutable=True, initialize=0.0)
     m.co2f = pyo.Param(m.C, m.T, mutable=True, initialize=0.0)
-    m.unmet = pyo.Var(m.C, m.T, bounds=(0, None))
+    # unmet demand only where there is demand: a fuel cannot be 'unmet' into existence
+    demanded = {d.carrier for d in cfg.demands.values()}
+    m.unmet = pyo.Var(m.C, m.T, bounds=lambda mm, c, t: (0, None) if c in demanded else (0, 0))
     m.spill = pyo.Var(m.C, m.T, bounds=(0, None))
 
     def balance(mm: pyo.ConcreteModel, c: str, t: int) -> pyo.Expression:

@@ -177,7 +177,7 @@ class PlantModel:
         for i, k in enumerate(self.tiers):
             for j in self.tiers:
                 m.tier_on[j] = 1.0 if j == k else 0.0
-            left = max(0.05, (deadline - time.perf_counter()) / (len(self.tiers) - i))
+            left = max(1e-6, (deadline - time.perf_counter()) / (len(self.tiers) - i))
             raw = self.solver.solve(time_limit_s=left, mip_gap=gap)
             seconds += raw.seconds
             if not raw.has_solution:

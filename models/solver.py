@@ -63,7 +63,7 @@ class PersistentHighs:
         try:
             res = self.opt.solve(
                 self.m,
-                time_limit=max(0.05, time_limit_s),
+                time_limit=max(1e-6, time_limit_s),
                 load_solutions=False,
                 raise_exception_on_nonoptimal_result=False,
                 solver_options={"mip_rel_gap": mip_gap, "threads": 1},
