@@ -34,9 +34,13 @@ def add_objectives(m: pyo.ConcreteModel, cfg: PlantConfig) -> list[int]:
 
     m.e_tier = pyo.Expression(m.TIER, rule=tier_expr)
     m.c_tier = pyo.Constraint(m.TIER, rule=lambda mm, k: mm.e_tier[k] <= mm.tier_cap[k])
-    m.obj = pyo.Objective(
-        expr=m.e_penalty + sum(m.tier_on[k] * m.e_tier[k] for k in m.TIER), sense=pyo.minimize
-    )
+    if len(tiers) == 1:  # no switching: keeps objective coefficients simple to update
+        m.obj = pyo.Objective(expr=m.e_penalty + m.e_tier[tiers[0]], sense=pyo.minimize)
+    else:
+        m.obj = pyo.Objective(
+            expr=m.e_penalty + sum(m.tier_on[k] * m.e_tier[k] for k in m.TIER),
+            sense=pyo.minimize,
+        )
     return tiers
 
 

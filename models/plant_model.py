@@ -45,6 +45,8 @@ class PlantModel:
         self.build_s = time.perf_counter() - t0
         self.solver = PersistentHighs(m)
         self.starts: list[datetime] = []
+        self.warm_start = False  # measured: a MIP start from the last plan did not help (README)
+        self._solved = False
 
     def _add_plan_change(self, m: pyo.ConcreteModel) -> None:
         k = min(self.cfg.objectives.plan_change_steps, self.steps)
@@ -83,9 +85,9 @@ class PlantModel:
                 u, self.steps, cfg.cycle.step_minutes, running=running, hours_in_state=hours
             )
             for t in range(self.steps):
-                run = 1.0 if u.must_run else must_on[t]
-                m.must_on[n, t] = run if m.avail[n].value else 0.0
-                m.must_off[n, t] = must_off[t]
+                if (n, t) in m.EARLY:
+                    m.must_on[n, t] = must_on[t] if m.avail[n].value else 0.0
+                    m.must_off[n, t] = must_off[t]
         for n, unit in cfg.units.items():
             if isinstance(unit, StorageUnit):
                 soc = v[unit.soc_tag] if unit.soc_tag else unit.initial_soc
@@ -178,8 +180,10 @@ class PlantModel:
             for j in self.tiers:
                 m.tier_on[j] = 1.0 if j == k else 0.0
             left = max(1e-6, (deadline - time.perf_counter()) / (len(self.tiers) - i))
-            raw = self.solver.solve(time_limit_s=left, mip_gap=gap)
-            seconds += raw.seconds
+            raw = self.solver.solve(
+                time_limit_s=left, mip_gap=gap, warm=self.warm_start and self._solved
+            )
+            seconds += raw.highs_seconds
             if not raw.has_solution:
                 if best is not None:  # the earlier tiers' plan is still loaded: use it
                     raw = RawSolve(
@@ -191,6 +195,7 @@ class PlantModel:
                     )
                 break
             best = raw
+            self._solved = True
             v = pyo.value(m.e_tier[k])
             values[k] = v
             tol = self.cfg.objectives.tier_tolerance
@@ -283,21 +288,27 @@ class PlantModel:
 
     def _schedule(self) -> pd.DataFrame:
         m = self.m
+        T = list(m.T)
+
+        def vals(var: pyo.Var, key: object) -> list[float]:
+            return [float(var[key, t].value or 0.0) for t in T]
+
         cols: dict[str, list[float]] = {}
         for u in m.U:
-            cols[f"{u}.on"] = [round(pyo.value(m.on[u, t])) for t in m.T]
-            cols[f"{u}.load"] = [pyo.value(m.ld[u, t]) for t in m.T]
-            cols[f"{u}.input"] = [pyo.value(m.inp[u, t]) for t in m.T]
+            cols[f"{u}.on"] = [float(round(x)) for x in vals(m.on, u)]
+            cols[f"{u}.load"] = vals(m.ld, u)
+            cols[f"{u}.input"] = vals(m.inp, u)
         for s in m.S:
-            cols[f"{s}.net_discharge"] = [pyo.value(m.dis[s, t] - m.ch[s, t]) for t in m.T]
-            cols[f"{s}.soc"] = [pyo.value(m.soc[s, t]) for t in m.T]
+            d, c = vals(m.dis, s), vals(m.ch, s)
+            cols[f"{s}.net_discharge"] = [x - y for x, y in zip(d, c, strict=True)]
+            cols[f"{s}.soc"] = vals(m.soc, s)
         for g in m.G:
-            cols[f"{g}.import"] = [pyo.value(m.imp[g, t]) for t in m.T]
-            cols[f"{g}.export"] = [pyo.value(m.exp[g, t]) for t in m.T]
+            cols[f"{g}.import"] = vals(m.imp, g)
+            cols[f"{g}.export"] = vals(m.exp, g)
         for r in m.R:
-            cols[f"{r}.output"] = [pyo.value(m.gen[r, t]) for t in m.T]
+            cols[f"{r}.output"] = vals(m.gen, r)
         for c in m.C:
-            cols[f"{c}.unmet"] = [pyo.value(m.unmet[c, t]) for t in m.T]
+            cols[f"{c}.unmet"] = vals(m.unmet, c)
         idx = pd.DatetimeIndex(self.starts, name="period") if self.starts else None
         return pd.DataFrame(cols, index=idx)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -23,6 +24,7 @@ class RawSolve:
     objective: float | None
     bound: float | None
     seconds: float
+    highs_seconds: float = 0.0  # HiGHS's own run time (the rest is Pyomo hand-over/extraction)
 
 
 _TERMINATION = {
@@ -38,6 +40,10 @@ _TERMINATION = {
 
 
 class PersistentHighs:
+    def _run_time(self) -> float:
+        hm = self.opt._solver_model
+        return float(hm.getRunTime()) if hm is not None else 0.0
+
     def __init__(self, m: pyo.ConcreteModel) -> None:
         opt = SolverFactory("highs")
         if not opt.available():
@@ -58,8 +64,35 @@ class PersistentHighs:
         opt.set_instance(m)
         self.handover_s = time.perf_counter() - t0
 
-    def solve(self, *, time_limit_s: float, mip_gap: float) -> RawSolve:
+    def warm_start(self) -> bool:
+        """Offer the values now in the Pyomo variables (the last plan) as a MIP start.
+
+        Pyomo's contrib interface has no warm-start option, so the start goes to the HiGHS
+        instance directly, in its column order. HiGHS checks it and ignores an infeasible one.
+        """
+        hm = self.opt._solver_model
+        cols = self.opt._pyomo_var_to_solver_var_map
+        if hm is None or not cols:
+            return False
+        values = [0.0] * len(cols)
+        have = False
+        for var_id, col in cols.items():
+            v = self.opt._vars[var_id][0].value
+            if v is not None:
+                values[col] = float(v)
+                have = True
+        if not have:
+            return False
+        sol = highspy.HighsSolution()
+        sol.col_value = values
+        sol.value_valid = True
+        return bool(hm.setSolution(sol) == highspy.HighsStatus.kOk)
+
+    def solve(self, *, time_limit_s: float, mip_gap: float, warm: bool = False) -> RawSolve:
         t0 = time.perf_counter()
+        if warm:
+            self.warm_start()
+        run0 = self._run_time()
         try:
             res = self.opt.solve(
                 self.m,
@@ -87,4 +120,5 @@ class PersistentHighs:
             objective=res.incumbent_objective,
             bound=res.objective_bound,
             seconds=time.perf_counter() - t0,
+            highs_seconds=self._run_time() - run0,
         )

@@ -36,8 +36,13 @@ def add_converters(m: pyo.ConcreteModel, units: dict[str, ConverterUnit]) -> Non
     m.on0 = pyo.Param(m.U, mutable=True, initialize=0.0)
     m.load0 = pyo.Param(m.U, mutable=True, initialize=0.0)
     m.ramp0 = pyo.Param(m.U, mutable=True, initialize=1e6)  # ramp allowance at t=0
-    m.must_on = pyo.Param(m.U, m.T, mutable=True, initialize=0.0)
-    m.must_off = pyo.Param(m.U, m.T, mutable=True, initialize=0.0)
+    # min up/down from the plant's state only bind in a unit's first periods
+    early = [
+        (u, t) for u in U for t in T if t < max(units[u].min_up_steps, units[u].min_down_steps)
+    ]
+    m.EARLY = pyo.Set(initialize=early, dimen=2, ordered=True)
+    m.must_on = pyo.Param(m.EARLY, mutable=True, initialize=0.0)
+    m.must_off = pyo.Param(m.EARLY, mutable=True, initialize=0.0)
 
     def cap(mm: pyo.ConcreteModel, u: str, t: int) -> pyo.Expression:
         return mm.ld[u, t] <= units[u].max_load * mm.on[u, t]
@@ -47,10 +52,16 @@ def add_converters(m: pyo.ConcreteModel, units: dict[str, ConverterUnit]) -> Non
 
     m.c_cap = pyo.Constraint(m.U, m.T, rule=cap)
     m.c_floor = pyo.Constraint(m.U, m.T, rule=floor)
-    m.c_avail = pyo.Constraint(m.U, m.T, rule=lambda mm, u, t: mm.on[u, t] <= mm.avail[u])
-    m.c_must_on = pyo.Constraint(m.U, m.T, rule=lambda mm, u, t: mm.on[u, t] >= mm.must_on[u, t])
+    # one constraint per unit: an unavailable unit is off over the whole horizon
+    m.c_avail = pyo.Constraint(
+        m.U, rule=lambda mm, u: sum(mm.on[u, t] for t in T) <= len(T) * mm.avail[u]
+    )
+    must_run = [(u, t) for u in U if units[u].must_run for t in T]
+    m.MUSTRUN = pyo.Set(initialize=must_run, dimen=2, ordered=True)
+    m.c_must_run = pyo.Constraint(m.MUSTRUN, rule=lambda mm, u, t: mm.on[u, t] >= mm.avail[u])
+    m.c_must_on = pyo.Constraint(m.EARLY, rule=lambda mm, u, t: mm.on[u, t] >= mm.must_on[u, t])
     m.c_must_off = pyo.Constraint(
-        m.U, m.T, rule=lambda mm, u, t: mm.on[u, t] <= 1 - mm.must_off[u, t]
+        m.EARLY, rule=lambda mm, u, t: mm.on[u, t] <= 1 - mm.must_off[u, t]
     )
 
     def transition(mm: pyo.ConcreteModel, u: str, t: int) -> pyo.Expression:
