@@ -1,14 +1,37 @@
-"""`plantloop certs` — not built yet (placeholder so each command lives in its own module)."""
+"""`plantloop certs` — create the client certificate and key for a secure OPC UA session."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from optimizer.cli._common import EXIT_USAGE, err_console
+from optimizer.cli._common import console, handle_errors
+from optimizer.config.loader import load_config
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("certs", help="(not built yet)")
-    def _cmd() -> None:
-        err_console.print("plantloop certs: not built yet")
-        raise typer.Exit(EXIT_USAGE)
+    @app.command("certs")
+    @handle_errors
+    def certs(
+        config: Annotated[Path, typer.Option("--config", help="Plant config (for the URI).")],
+        out: Annotated[Path, typer.Option("--out", help="Folder for the files.")] = Path("certs"),
+        days: Annotated[int, typer.Option("--days", min=1, max=3650)] = 730,
+        force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    ) -> None:
+        """Create a client certificate (DER) and key (PEM) whose URI matches the config's
+        application_uri, and print the fingerprint for the server's administrator."""
+        from optimizer.plantio.certs import make_client_certificate
+
+        cfg = load_config(config).config
+        uri = cfg.connection.security.application_uri
+        files = make_client_certificate(out, application_uri=uri, days=days, overwrite=force)
+        console.print(f"certificate  {files.certificate}\nprivate key  {files.private_key}")
+        console.print(f"application URI  {uri}")
+        console.print(f"SHA-256 fingerprint  [bold]{files.fingerprint}[/]")
+        console.print(
+            "Give the certificate (or its fingerprint) to the server's administrator "
+            "to trust, and set connection.security.client_certificate / "
+            "client_private_key to these paths."
+        )

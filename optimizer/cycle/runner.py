@@ -52,6 +52,7 @@ class CycleRunner:
         self.number = 0
         self._previous_plan: PlanResult | None = None
         self.stop_requested = False
+        self.last_phase_seconds: dict[str, float] = {}
 
     async def run_once(self) -> CycleSummary:
         """One full cycle. Never raises: every failure is a fault in the recorded outcome."""
@@ -153,6 +154,7 @@ class CycleRunner:
         return outcome, tuple(dict.fromkeys((*faults, *reasons)))
 
     def _record(self, img: CycleImage) -> CycleSummary:
+        self.last_phase_seconds = dict(img.phase_seconds)
         try:
             outcome, reasons = self._outcome(img)
         except Exception as e:
