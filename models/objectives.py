@@ -13,7 +13,11 @@ import pyomo.environ as pyo
 from optimizer.config.control import ObjectiveTerm
 from optimizer.config.schema import PlantConfig
 
-INACTIVE = 1e15
+# An inactive tier cap must read as +infinity to HiGHS (row bounds >= 1e20 are dropped).
+# A finite 1e15 stayed a real row bound whose rounding (~0.1) made HiGHS reject its own
+# optimal MIP solutions on some plants ("Solve error"); float("inf") is not an option: the
+# persistent interface would then never pass a later tier's finite cap to HiGHS.
+INACTIVE = 1e20
 
 
 def add_objectives(m: pyo.ConcreteModel, cfg: PlantConfig) -> list[int]:

@@ -80,6 +80,7 @@ class PlantModel:
             m.on0[n] = 1.0 if running else 0.0
             m.load0[n] = load0 if load0 is not None else 0.0
             m.ramp0[n] = (u.ramp_up or 1e6) if load0 is not None else 1e6
+            m.ramp0_down[n] = (u.ramp_down or 1e6) if load0 is not None else 1e6
             hours = v[u.time_in_state_tag] if u.time_in_state_tag else None
             must_on, must_off = initial_state(
                 u, self.steps, cfg.cycle.step_minutes, running=running, hours_in_state=hours

@@ -63,6 +63,10 @@ class PersistentHighs:
         t0 = time.perf_counter()
         opt.set_instance(m)
         self.handover_s = time.perf_counter() - t0
+        # HiGHS writes notes (e.g. "treated as +Infinity") straight to stdout while values
+        # are updated; the engine's console is the operator's: keep HiGHS off it
+        if opt._solver_model is not None:
+            opt._solver_model.setOptionValue("output_flag", False)
 
     def warm_start(self) -> bool:
         """Offer the values now in the Pyomo variables (the last plan) as a MIP start.

@@ -35,7 +35,8 @@ def add_converters(m: pyo.ConcreteModel, units: dict[str, ConverterUnit]) -> Non
     m.avail = pyo.Param(m.U, mutable=True, initialize=1.0)
     m.on0 = pyo.Param(m.U, mutable=True, initialize=0.0)
     m.load0 = pyo.Param(m.U, mutable=True, initialize=0.0)
-    m.ramp0 = pyo.Param(m.U, mutable=True, initialize=1e6)  # ramp allowance at t=0
+    m.ramp0 = pyo.Param(m.U, mutable=True, initialize=1e6)  # ramp-up allowance at t=0
+    m.ramp0_down = pyo.Param(m.U, mutable=True, initialize=1e6)  # ramp-down allowance at t=0
     # min up/down from the plant's state only bind in a unit's first periods
     early = [
         (u, t) for u in U for t in T if t < max(units[u].min_up_steps, units[u].min_down_steps)
@@ -69,6 +70,9 @@ def add_converters(m: pyo.ConcreteModel, units: dict[str, ConverterUnit]) -> Non
         return mm.su[u, t] - mm.sd[u, t] == mm.on[u, t] - prev
 
     m.c_transition = pyo.Constraint(m.U, m.T, rule=transition)
+    # without this a running unit could take su = sd = 1 in one period: a free "restart"
+    # that lifts its ramp limits (found by the golden case ramp_down_first_period)
+    m.c_su_sd = pyo.Constraint(m.U, m.T, rule=lambda mm, u, t: mm.su[u, t] + mm.sd[u, t] <= 1)
 
     def min_up(mm: pyo.ConcreteModel, u: str, t: int) -> pyo.Expression:
         k = units[u].min_up_steps
@@ -98,7 +102,7 @@ def add_converters(m: pyo.ConcreteModel, units: dict[str, ConverterUnit]) -> Non
         if r is None:
             return pyo.Constraint.Skip
         if t == T[0]:
-            return mm.load0[u] - mm.ld[u, t] <= mm.ramp0[u] + units[u].max_load * mm.sd[u, t]
+            return mm.load0[u] - mm.ld[u, t] <= mm.ramp0_down[u] + units[u].max_load * mm.sd[u, t]
         return mm.ld[u, t - 1] - mm.ld[u, t] <= r + units[u].max_load * mm.sd[u, t]
 
     m.c_ramp_up = pyo.Constraint(m.U, m.T, rule=ramp_up)
