@@ -250,3 +250,10 @@ def test_schema_round_trips_the_examples(path: Path, tmp_path: Path) -> None:
     schema = json.loads(out.read_text())
     assert schema == config_json_schema()
     jsonschema.validate(YAML(typ="safe").load(path.read_text()), schema)
+
+
+def test_readme_config_reference_is_current() -> None:
+    from optimizer.config.reference import render
+
+    readme = (REPO / "README.md").read_text()
+    assert render() in readme, "README config reference is stale: python -m optimizer.config.reference"
