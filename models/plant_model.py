@@ -324,6 +324,9 @@ class PlantModel:
                 sp[tag] = pyo.value(m.ld[n, 0]) if round(pyo.value(m.on[n, 0])) else 0.0
             elif isinstance(u, StorageUnit):
                 sp[tag] = pyo.value(m.dis[n, 0] - m.ch[n, 0])
+            elif isinstance(u, GridUnit):  # import ceiling the plan keeps (peak target)
+                top = max(pyo.value(m.imp[n, t]) for t in m.T)
+                sp[tag] = min(max(top, pyo.value(m.peak0[n])), u.max_import)
         cvs: dict[str, float] = {}
         moves: dict[str, float] = {}
         if self.comp:

@@ -1,0 +1,113 @@
+"""PlantModel as a closed loop uses it: build once, update params, solve under a time limit."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pyomo.environ as pyo
+import pytest
+
+from models.inputs import ModelInputs
+from models.plant_model import PlantModel
+from models.result import SolveStatus
+from models.solver import RawSolve
+from optimizer.config.loader import load_config
+from optimizer.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "config" / "demo.yaml"
+DEMO_STATE = ROOT / "config" / "demo-state.json"
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[PlantModel, ModelInputs]:
+    cfg = load_config(DEMO).config
+    return PlantModel(cfg), ModelInputs.from_state_file(DEMO_STATE, cfg)
+
+
+def _components(m: pyo.ConcreteModel) -> list[tuple[str, int]]:
+    return [(c.name, len(c) if c.is_indexed() else 1) for c in m.component_objects()]
+
+
+def test_update_changes_params_without_rebuild(demo: tuple[PlantModel, ModelInputs]) -> None:
+    pm, inputs = demo
+    pm.update(inputs)
+    first = pm.solve(time_limit_s=10)
+    model, comps = pm.m, _components(pm.m)
+    solver_model = pm.solver.opt._solver_model
+    # more steam demand everywhere: the same model object must answer with a dearer plan
+    fc = dict(inputs.forecasts)
+    fc["steam_demand_fc"] = [x * 1.2 for x in fc["steam_demand_fc"]]
+    pm.update(ModelInputs(start=inputs.start, values=inputs.values, forecasts=fc))
+    second = pm.solve(time_limit_s=10)
+    assert pm.m is model
+    assert _components(pm.m) == comps
+    assert pm.solver.opt._solver_model is solver_model  # same HiGHS instance, no new hand-over
+    assert first.objective is not None and second.objective is not None
+    assert second.terms["cost"] > first.terms["cost"] + 1.0
+    assert pyo.value(pm.m.demand["steam", 0]) == pytest.approx(fc["steam_demand_fc"][0])
+
+
+def test_tiny_time_limit_never_raises(demo: tuple[PlantModel, ModelInputs]) -> None:
+    pm, inputs = demo
+    pm.update(inputs)
+    res = pm.solve(time_limit_s=1e-5)
+    assert res.status in (SolveStatus.WARNING, SolveStatus.ERROR)
+    assert res.termination != "optimal"
+    assert res.has_safe_plan is (res.status is not SolveStatus.ERROR)
+    json.dumps(res.to_dict())  # the cycle logs it: must stay JSON-safe on every path
+
+
+def test_status_mapping(
+    demo: tuple[PlantModel, ModelInputs], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pm, inputs = demo
+    pm.update(inputs)
+    ok = pm.solve(time_limit_s=10)
+    assert ok.status is SolveStatus.OK and ok.termination == "optimal" and ok.has_safe_plan
+
+    def infeasible(**_: object) -> RawSolve:
+        return RawSolve(
+            termination="infeasible", has_solution=False, objective=None, bound=None, seconds=0.0
+        )
+
+    monkeypatch.setattr(pm.solver, "solve", infeasible)
+    bad = pm.solve(time_limit_s=1)
+    assert bad.status is SolveStatus.ERROR and not bad.has_safe_plan
+    assert "infeasible" in bad.message
+
+
+def _state(tmp_path: Path, **change: object) -> Path:
+    data = json.loads(DEMO_STATE.read_text())
+    for k, v in change.items():
+        if v is None:
+            del data[k]
+        else:
+            data[k] = v
+    p = tmp_path / "state.json"
+    p.write_text(json.dumps(data))  # NaN is written as the JSON token NaN
+    return p
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"boiler1_load": None}, "tag boiler1_load: missing"),
+        ({"boiler1_load": math.nan}, "tag boiler1_load: expected a finite number"),
+        ({"elec_demand_fc": [1.0, 2.0]}, "tag elec_demand_fc: forecast needs 24 values"),
+        ({"battery_soc": "high"}, "tag battery_soc: expected a finite number"),
+    ],
+)
+def test_bad_state_names_the_tag(tmp_path: Path, change: dict[str, object], needle: str) -> None:
+    cfg = load_config(DEMO).config
+    with pytest.raises(InputError, match=needle):
+        ModelInputs.from_state_file(_state(tmp_path, **change), cfg)
+
+
+def test_bad_json_names_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "s.json"
+    p.write_text('{\n "a": 1,\n}')
+    with pytest.raises(InputError, match=r"s\.json:3: not valid JSON"):
+        ModelInputs.from_state_file(p, load_config(DEMO).config)
