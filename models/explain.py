@@ -47,6 +47,7 @@ def why_texts(
         if inc > TOL:
             out.append(f"{g}: import peak raised by {inc:.3g} above this period's peak")
     if pm.comp is not None:
+        out.extend(_cv_texts(pm, {r.cv for r in relaxed}))
         for k, mv in pm.comp.mvs.items():
             move = pyo.value(m.u[k] - m.u_now[k])
             if abs(move) > TOL and (
@@ -54,4 +55,32 @@ def why_texts(
                 or abs(pyo.value(m.u[k]) - pyo.value(m.u_lo[k])) < TOL
             ):
                 out.append(f"{mv.name} moved {move:+.3g} to its limit for this cycle")
+            for e in mv.cfg.energy:
+                if abs(move) > TOL:
+                    out.append(
+                        f"{mv.name} move {move:+.3g} changes {e.carrier} demand by "
+                        f"{e.per_unit * move:+.3g} {cfg.carriers[e.carrier].unit} per period"
+                    )
+    return out
+
+
+def _cv_texts(pm: PlantModel, relaxed: set[str]) -> list[str]:
+    """A CV held at a range limit, or left off its target (slack inspection)."""
+    assert pm.comp is not None
+    m, out = pm.m, []
+    for c, cv in pm.comp.cvs.items():
+        if cv.name in relaxed:
+            continue
+        y, cc, unit = pyo.value(m.y[c]), cv.cfg, cv.cfg.unit
+        off = pyo.value(m.dlo[c]) + pyo.value(m.dhi[c])
+        if cc.target is not None and off > TOL:
+            out.append(
+                f"{cv.name} predicted {y:.4g} {unit}, {off:.3g} off target {cc.target:g}: "
+                "held there by MV limits or higher priorities".replace(" ,", ",")
+            )
+        for side, lim in (("low", cc.low), ("high", cc.high)):
+            if lim is not None and abs(y - lim) < 1e-6 * max(1.0, abs(lim)):
+                out.append(
+                    f"{cv.name} held at its {side} limit {lim:g} {unit} (rank {cv.cfg.priority})"
+                )
     return out
