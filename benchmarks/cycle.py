@@ -48,7 +48,9 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * 4096 / 2**20
 
 
-async def run(endpoint: str, n_tags: int, units: int, periods: int, cycles: int) -> dict[str, Any]:
+async def run(
+    endpoint: str, n_tags: int, units: int, periods: int, cycles: int, limit: float
+) -> dict[str, Any]:
     import tempfile
 
     from models.plant_model import PlantModel
@@ -71,7 +73,7 @@ async def run(endpoint: str, n_tags: int, units: int, periods: int, cycles: int)
     )
     io = OpcUaPlantIO(cfg)
     await io.connect()
-    solver = SolveWorker(PlantModel(cfg), time_limit_s=2.0, mip_gap=cfg.cycle.mip_gap)
+    solver = SolveWorker(PlantModel(cfg), time_limit_s=limit, mip_gap=cfg.cycle.mip_gap)
     runner = CycleRunner(
         CycleParts(
             cfg=cfg,
@@ -148,6 +150,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cycles", type=int, default=200)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--time-limit", type=float, default=8.0, help="solver limit (s)")
     args = ap.parse_args()
     n_tags, units, periods = (200, 5, 24) if args.quick else (1000, 20, 96)
     cycles = 30 if args.quick else args.cycles
@@ -158,7 +161,8 @@ def main() -> None:
     server.start()
     endpoint = q.get(timeout=120)
     try:
-        res = asyncio.run(run(endpoint, n_tags, units, periods, cycles))
+        res = asyncio.run(run(endpoint, n_tags, units, periods, cycles, args.time_limit))
+        res["time_limit_s"] = args.time_limit
         from ruamel.yaml import YAML
 
         from optimizer.sim import synthetic_config
@@ -166,7 +170,8 @@ def main() -> None:
         cfg = synthetic_config(n_tags, n_units=units, horizon_steps=periods, step_minutes=15)
         data = json.loads(cfg.model_dump_json(exclude_none=True))
         data["connection"]["endpoint"] = endpoint
-        data["cycle"]["solver_time_limit_s"] = 2.0
+        data["cycle"]["solver_time_limit_s"] = args.time_limit
+        data["cycle"]["period_s"] = 60
         data["log"] = {"path": str(RESULTS / "first-decision.sqlite")}
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / "cycle-config.yaml"

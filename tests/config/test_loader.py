@@ -256,4 +256,4 @@ def test_readme_config_reference_is_current() -> None:
     from optimizer.config.reference import render
 
     readme = (REPO / "README.md").read_text()
-    assert render() in readme, "README config reference is stale: python -m optimizer.config.reference"
+    assert render() in readme, "stale README reference: python -m optimizer.config.reference"
