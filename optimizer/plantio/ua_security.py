@@ -44,13 +44,17 @@ def load_cert(path: Path) -> x509.Certificate:
 
 
 class PinnedServer:
-    """Certificate validator that accepts exactly one server certificate (pinning)."""
+    """Certificate validator that accepts exactly one server certificate (pinning), then
+    (optionally) also asks a trust-store validator."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, then: CertificateValidator | None = None) -> None:
         self.path = path
         self.expected = load_cert(path)
+        self.then = then
 
     async def __call__(self, cert: x509.Certificate, app: ua.ApplicationDescription) -> None:
+        if self.then is not None:
+            await self.then(cert, app)
         if _der(cert) != _der(self.expected):
             raise SecurityError(
                 f"server certificate does not match the pinned {self.path} "
@@ -110,9 +114,14 @@ async def apply_security(client: Client, conn: ConnectionConfig) -> None:
             raise SecurityError(
                 f"connection.security.server_certificate: {sec.server_certificate} not found"
             )
-        if sec.trust_store is None:
-            client.certificate_validator = PinnedServer(sec.server_certificate)
+        # the certificate the server presents must be the pinned one (and, with a trust
+        # store too, also pass it)
+        client.certificate_validator = PinnedServer(
+            sec.server_certificate, then=client.certificate_validator
+        )
     try:
+        if sec.server_certificate is not None:
+            await _check_pinned(client, conn, sec.server_certificate)
         await client.set_security(
             _POLICIES[sec.policy],
             certificate=str(sec.client_certificate),
@@ -122,6 +131,40 @@ async def apply_security(client: Client, conn: ConnectionConfig) -> None:
         )
     except Exception as e:
         raise translate(e, conn) from None
+
+
+async def _check_pinned(client: Client, conn: ConnectionConfig, pinned: Path) -> None:
+    """Compare the certificate in the server's endpoint list with the pinned one before any
+    secure channel is opened: an unknown server is a clear error, not a time-out."""
+    sec = conn.security
+    endpoints = await client.connect_and_get_server_endpoints()
+    want = _POLICIES[sec.policy].URI
+    offered = [
+        e for e in endpoints if e.SecurityPolicyUri == want and e.SecurityMode == _MODES[sec.mode]
+    ]
+    if not offered:
+        raise SecurityError(
+            f"{conn.endpoint}: security policy {sec.policy.value}/"
+            f"{sec.mode.value} not offered by the server"
+        )
+    presented = x509.load_der_x509_certificate(_first_der(offered[0].ServerCertificate))
+    if _der(presented) != _der(load_cert(pinned)):
+        raise SecurityError(
+            f"{conn.endpoint}: server certificate does not match the pinned {pinned} "
+            f"(server presented {fingerprint(_der(presented))})"
+        )
+
+
+def _first_der(chain: bytes) -> bytes:
+    """The first certificate of a DER chain (a server may send its chain)."""
+    if len(chain) < 4 or chain[0] != 0x30:
+        return chain
+    if chain[1] & 0x80:
+        n = chain[1] & 0x7F
+        length = int.from_bytes(chain[2 : 2 + n], "big") + 2 + n
+    else:
+        length = chain[1] + 2
+    return chain[:length]
 
 
 def translate(e: BaseException, conn: ConnectionConfig) -> PlantIOError:
@@ -135,15 +178,15 @@ def translate(e: BaseException, conn: ConnectionConfig) -> PlantIOError:
         name = ua.StatusCode(e.code).name
         if name in ("BadUserAccessDenied", "BadIdentityTokenInvalid", "BadIdentityTokenRejected"):
             return SecurityError(
-                f"{where}: user {conn.username!r} rejected ({name}): check "
-                "the user name and the password variable"
+                f"{where}: bad credentials: user {conn.username!r} rejected ({name}); "
+                "check the user name and the password variable"
             )
-        if name in (
-            "BadSecurityChecksFailed",
-            "BadCertificateUntrusted",
-            "BadCertificateInvalid",
-            "BadSecurityPolicyRejected",
-        ):
+        if name in ("BadSecurityPolicyRejected", "BadSecurityModeRejected"):
+            return SecurityError(
+                f"{where}: security policy {sec.policy.value}/{sec.mode.value} not offered "
+                f"by the server ({name})"
+            )
+        if name in ("BadSecurityChecksFailed", "BadCertificateUntrusted", "BadCertificateInvalid"):
             return SecurityError(
                 f"{where}: the server rejected our certificate ({name}); give "
                 "its administrator the fingerprint printed by 'plantloop certs'"
@@ -153,7 +196,8 @@ def translate(e: BaseException, conn: ConnectionConfig) -> PlantIOError:
         "endpoint" in text.lower() and "match" in text.lower()
     ):
         return SecurityError(
-            f"{where}: the server does not offer {sec.policy.value}/{sec.mode.value}"
+            f"{where}: security policy {sec.policy.value}/{sec.mode.value} not offered by the "
+            "server"
         )
     if isinstance(e, AssertionError | TimeoutError) and sec.policy is not SecurityPolicy.NONE:
         return SecurityError(
