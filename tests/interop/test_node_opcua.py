@@ -28,6 +28,8 @@ HERE = Path(__file__).parent
 
 def free_port() -> int:
     return _free_port("127.0.0.1")
+
+
 PW_ENV = "PLANTLOOP_INTEROP_PW"
 TAGS = {
     "sp1": ("s=SP1", "setpoint"),
@@ -189,7 +191,10 @@ def test_unknown_server_certificate(
     monkeypatch.setenv(PW_ENV, "s3cret")
     endpoint, d = node_server
     c = cfg(
-        endpoint, d, policy="Basic256Sha256", server_certificate=str(d / "evil" / "plantloop-cert.der")
+        endpoint,
+        d,
+        policy="Basic256Sha256",
+        server_certificate=str(d / "evil" / "plantloop-cert.der"),
     )
     with pytest.raises(SecurityError, match="server certificate"):
         run(OpcUaPlantIO(c).connect())
