@@ -1,6 +1,6 @@
 """Setpoint compensation: a steady-state target calculation inside the energy MILP.
 
-For each CV:  y = y_measured + Σ_mv gain · (u - u_now)
+For each CV:  y = y_measured + Σ_mv gain · (u - u_now)   (the move u - u_now is mp - mn)
 The bias is fully updated every cycle (the measurement replaces the last prediction), so a
 persistent deviation is compensated by the next target, and measured disturbances act
 through that feedback. MVs move from the setpoint as read now, within the hard limits and
@@ -91,6 +91,10 @@ class Compensation:
         m.c_move = pyo.Constraint(
             m.MV, rule=lambda mm, k: mm.u[k] - mm.u_now[k] == mm.mp[k] - mm.mn[k]
         )
+        # the move as variables only: rows that use it (CV predictions, the carrier balance
+        # in every period) then hold no mutable constant, so a new u_now updates one row
+        # per MV instead of every balance row (measured: +18 % cycle overhead at 5 x 24)
+        m.du = pyo.Expression(m.MV, rule=lambda mm, k: mm.mp[k] - mm.mn[k])
         m.c_u_lo = pyo.Constraint(m.MV, rule=lambda mm, k: mm.u[k] >= mm.u_lo[k])
         m.c_u_hi = pyo.Constraint(m.MV, rule=lambda mm, k: mm.u[k] <= mm.u_hi[k])
         steps = {k: v.cfg.step for k, v in self.mvs.items()}
@@ -102,7 +106,7 @@ class Compensation:
 
         def y(mm: pyo.ConcreteModel, c: str) -> pyo.Expression:
             cv = self.cvs[c]
-            return mm.y_meas[c] + sum(g * (mm.u[k] - mm.u_now[k]) for k, g in cv.gains.items())
+            return mm.y_meas[c] + sum(g * mm.du[k] for k, g in cv.gains.items())
 
         m.y = pyo.Expression(m.CV, rule=y)
         m.dlo = pyo.Var(m.CV, bounds=(0, None))
@@ -141,11 +145,11 @@ class Compensation:
         for k, mv in self.mvs.items():
             for e in mv.cfg.energy:
                 if e.carrier == carrier:
-                    expr = expr + e.per_unit * (m.u[k] - m.u_now[k])
-        for c, cv in self.cvs.items():
+                    expr = expr + e.per_unit * m.du[k]
+        for cv in self.cvs.values():
             for e in cv.cfg.energy:
                 if e.carrier == carrier:
-                    expr = expr + e.per_unit * (m.y[c] - m.y_meas[c])
+                    expr = expr + e.per_unit * sum(g * m.du[k] for k, g in cv.gains.items())
         return expr
 
     @property
