@@ -37,24 +37,17 @@ async def secure_sim(tmp_path: Path) -> AsyncIterator[SimulatedPlant]:
 def secured(
     sim: SimulatedPlant, certs: Path, policy: str, *, server_cert: Path, user: str = "op"
 ) -> PlantConfig:
-    cfg = sim.cfg
-    conn = cfg.connection.model_copy(
-        update={
-            "endpoint": sim.endpoint,
-            "security": cfg.connection.security.model_copy(
-                update={
-                    "policy": policy,
-                    "mode": "SignAndEncrypt",
-                    "client_certificate": certs / "plantloop-cert.der",
-                    "client_private_key": certs / "plantloop-key.pem",
-                    "server_certificate": server_cert,
-                }
-            ),
-            "username": user,
-            "password_env": "PLANTLOOP_TEST_PW",
-        }
+    data = sim.cfg.model_dump()
+    conn = data["connection"]
+    conn["security"].update(
+        policy=policy,
+        mode="SignAndEncrypt",
+        client_certificate=certs / "plantloop-cert.der",
+        client_private_key=certs / "plantloop-key.pem",
+        server_certificate=server_cert,
     )
-    return PlantConfig.model_validate({**cfg.model_dump(), "connection": conn.model_dump()})
+    conn.update(endpoint=sim.endpoint, username=user, password_env="PLANTLOOP_TEST_PW")
+    return PlantConfig.model_validate(data)  # validated: a typo here fails loudly
 
 
 @pytest.mark.parametrize("policy", POLICIES)
