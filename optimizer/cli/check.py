@@ -51,7 +51,8 @@ def summarize(cfg: PlantConfig) -> None:
         "interlocks",
         f"permissive {il.permissive_tag or '-'}; watchdog "
         f"{il.watchdog.tag + f' ({il.watchdog.timeout_s:g} s)' if il.watchdog else '-'}; "
-        f"{len(il.rules)} rules; shed after {il.max_solver_failures} solver failures / "
+        + (f"sequence {il.sequence_tag}; " if il.sequence_tag else "")
+        + f"{len(il.rules)} rules; shed after {il.max_solver_failures} solver failures / "
         f"{il.max_bad_reads} bad reads",
     )
     c = cfg.cycle

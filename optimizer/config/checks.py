@@ -193,6 +193,12 @@ def check_interlocks(cfg: PlantConfig, inv: Invalid) -> Found:
         yield from _tag(
             cfg, inv, ("interlocks", "watchdog", "tag"), il.watchdog.tag, (TagRole.WATCHDOG,)
         )
+    yield from _tag(cfg, inv, ("interlocks", "sequence_tag"), il.sequence_tag, (TagRole.WATCHDOG,))
+    if il.watchdog is not None and il.sequence_tag == il.watchdog.tag:
+        yield (
+            ("interlocks", "sequence_tag"),
+            f"'{il.sequence_tag}' is already the watchdog; give the sequence its own tag",
+        )
     for i, rule in enumerate(il.rules):
         p: Path = ("interlocks", "rules", i)
         try:

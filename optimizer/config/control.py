@@ -161,6 +161,13 @@ class WatchdogConfig(Section):
 class InterlocksConfig(Section):
     permissive_tag: Name | None = None
     watchdog: WatchdogConfig | None = None
+    sequence_tag: Name | None = Field(
+        default=None,
+        description=(
+            "Counter tag (role watchdog) written in every batch that carries setpoints, with "
+            "the cycle number modulo 2^31, so the DCS can check each command is the latest."
+        ),
+    )
     max_bad_reads: int = Field(
         default=3, ge=1, description="Consecutive cycles with bad critical data before shedding."
     )

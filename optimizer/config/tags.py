@@ -43,6 +43,14 @@ class SetpointLimits(Section):
     mode: WriteMode = WriteMode.CLOSED_LOOP
     operator_min_tag: Name | None = None
     operator_max_tag: Name | None = None
+    operator_limit_ramp: PositiveFloat | None = Field(
+        default=None,
+        description=(
+            "When a tightened operator limit leaves the setpoint outside it, the limit in force "
+            "each cycle is the setpoint moved this much toward it, until it is reached "
+            "(empty: the limit applies at once; a setpoint more than one move outside is held)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> SetpointLimits:
@@ -55,6 +63,19 @@ class SetpointLimits(Section):
                 f"safe_value must lie within [min, max] = [{self.min}, {self.max}] "
                 f"(got {self.safe_value})"
             )
+        ramp = self.operator_limit_ramp
+        if ramp is not None:
+            if self.operator_min_tag is None and self.operator_max_tag is None:
+                raise ValueError("operator_limit_ramp needs operator_min_tag or operator_max_tag")
+            for side, tag, move in (
+                ("max_down", self.operator_max_tag, self.max_down),
+                ("max_up", self.operator_min_tag, self.max_up),
+            ):
+                if tag is not None and move is not None and ramp > move:
+                    raise ValueError(
+                        f"operator_limit_ramp {ramp:g} exceeds {side} {move:g}: the setpoint "
+                        f"could not follow the limit; set operator_limit_ramp <= {move:g}"
+                    )
         return self
 
 

@@ -92,6 +92,7 @@ class Recorder:
             solver=_solver(img),
             setpoints=_setpoints(img),
             watchdog=img.write_plan.watchdog if img.write_plan else None,
+            sequence=img.write_plan.sequence if img.write_plan else None,
             phase_seconds=dict(img.phase_seconds),
         )
 

@@ -103,6 +103,7 @@ class CycleRunner:
                 plan=img.plan,
                 eu_ranges=p.io.eu_ranges,
                 advisory=p.advisory,
+                cycle=img.number,
             ),
         )
         img.stop_requested = self.stop_requested  # no write once a stop has been asked for
@@ -118,12 +119,8 @@ class CycleRunner:
         t0 = time.perf_counter()
         try:
             return await step()
-        except PlantloopError as e:
-            img.fault(phase, str(e))
-            log.warning("cycle %d: %s failed: %s", img.number, phase.value, e)
         except Exception as e:
-            img.fault(phase, f"unexpected {type(e).__name__}: {e}")
-            log.exception("cycle %d: %s failed", img.number, phase.value)
+            self._fault(img, phase, e)
         finally:
             img.phase_seconds[phase.value] = time.perf_counter() - t0
         return None
@@ -132,15 +129,22 @@ class CycleRunner:
         t0 = time.perf_counter()
         try:
             return step()
-        except PlantloopError as e:
-            img.fault(phase, str(e))
-            log.warning("cycle %d: %s failed: %s", img.number, phase.value, e)
         except Exception as e:
-            img.fault(phase, f"unexpected {type(e).__name__}: {e}")
-            log.exception("cycle %d: %s failed", img.number, phase.value)
+            self._fault(img, phase, e)
         finally:
             img.phase_seconds[phase.value] = time.perf_counter() - t0
         return None
+
+    @staticmethod
+    def _fault(img: CycleImage, phase: Phase, e: Exception) -> None:
+        """The one place a phase's exception becomes a fault on the image: our own errors
+        carry an operator-readable message; anything else is a bug, logged with its trace."""
+        if isinstance(e, PlantloopError):
+            img.fault(phase, str(e))
+            log.warning("cycle %d: %s failed: %s", img.number, phase.value, e)
+        else:
+            img.fault(phase, f"unexpected {type(e).__name__}: {e}")
+            log.exception("cycle %d: %s failed", img.number, phase.value)
 
     def _outcome(self, img: CycleImage) -> tuple[Outcome, tuple[str, ...]]:
         wp = img.write_plan

@@ -93,6 +93,7 @@ class DecisionRecord:
     solver: SolverRecord | None = None
     setpoints: tuple[SetpointRecord, ...] = ()
     watchdog: int | None = None
+    sequence: int | None = None  # cycle number sent with the setpoints (interlocks.sequence_tag)
     phase_seconds: Mapping[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +111,7 @@ class DecisionRecord:
             "solver": self.solver.to_dict() if self.solver else None,
             "setpoints": [s.to_dict() for s in self.setpoints],
             "watchdog": self.watchdog,
+            "sequence": self.sequence,
             "phase_seconds": dict(self.phase_seconds),
         }
 

@@ -5,6 +5,11 @@ The value written lies in the intersection of
     [current - max_down, current + max_up]  (move limits from the setpoint as read now)
 If that intersection is empty (the DCS holds a setpoint outside the limits, further away
 than one move) nothing is written: either rule would be broken, and both are absolute.
+
+An operator limit that was tightened below (above) the current setpoint is the exception
+when the tag has ``operator_limit_ramp``: the limit in force is then the current setpoint
+minus (plus) the ramp, so each cycle brings the setpoint at least that much closer to the
+operator's limit, never away from it (safety rule 6). Hard limits and EURange never ramp.
 """
 
 from __future__ import annotations
@@ -55,10 +60,17 @@ def limit_setpoint(
         return held("current setpoint unknown (bad read); a bumpless move is impossible; held")
     lows = [("hard min", limits.min)]
     highs = [("hard max", limits.max)]
+    ramp = limits.operator_limit_ramp
     if operator_min is not None and math.isfinite(operator_min):
-        lows.append(("operator min", operator_min))
+        if ramp is not None and current < operator_min - ramp:
+            lows.append((f"operator min {operator_min:g} ramping,", current + ramp))
+        else:
+            lows.append(("operator min", operator_min))
     if operator_max is not None and math.isfinite(operator_max):
-        highs.append(("operator max", operator_max))
+        if ramp is not None and current > operator_max + ramp:
+            highs.append((f"operator max {operator_max:g} ramping,", current - ramp))
+        else:
+            highs.append(("operator max", operator_max))
     if eu_range is not None:  # each finite end counts, even if the other one is broken
         if math.isfinite(eu_range[0]):
             lows.append(("EURange low", eu_range[0]))

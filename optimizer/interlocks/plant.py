@@ -4,8 +4,10 @@
 whose ``writes`` contain configured setpoint tags (each through ``limit_setpoint``) and the
 watchdog, and nothing else. Precedence of outcomes:
 shed > advisory > held_bad_data > held_no_permissive > held_solver > held_rule > wrote.
-The watchdog advances only on a healthy cycle (data usable, a safe plan) that is allowed to
-write; in advisory, shed or held cycles it stops, so the DCS sheds to its own control.
+The watchdog advances only on a healthy cycle (data usable, a safe plan, not shed, not
+advisory) — also while the permissive is off; on bad data, no plan, advisory or shed it
+stops, so the DCS sheds to its own control.
+A batch that carries setpoints also carries the cycle number on ``sequence_tag`` (if set).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from optimizer.interlocks.rules import FiredRule, RuleSet
 from optimizer.outcomes import Outcome
 from optimizer.plantio.types import Value, WriteReport
 from optimizer.validation import ValidatedInputs
+
+SEQUENCE_MODULO = 2**31  # fits every integer type a DCS may give the sequence tag
 
 
 class PlanLike(Protocol):
@@ -42,6 +46,7 @@ class WritePlan:
     writes: Mapping[str, float | int | bool]
     decisions: tuple[SetpointDecision, ...] = ()
     watchdog: int | None = None
+    sequence: int | None = None  # cycle number sent on sequence_tag with the setpoints
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +55,7 @@ class WritePlan:
             "writes": dict(self.writes),
             "decisions": [d.to_dict() for d in self.decisions],
             "watchdog": self.watchdog,
+            "sequence": self.sequence,
         }
 
 
@@ -74,6 +80,7 @@ class Interlocks:
         plan: PlanLike | None,
         eu_ranges: Mapping[str, tuple[float, float]],
         advisory: bool,
+        cycle: int = 0,
     ) -> WritePlan:
         il = self.cfg.interlocks
         reasons: list[str] = []
@@ -156,12 +163,16 @@ class Interlocks:
         wd = self._next_watchdog(values) if healthy else None
         if wd is not None and il.watchdog is not None:
             writes[il.watchdog.tag] = wd
+        seq = None
+        if writes.keys() & self.cfg.setpoint_tags and il.sequence_tag is not None:
+            seq = writes[il.sequence_tag] = cycle % SEQUENCE_MODULO
         return WritePlan(
             outcome=outcome,
             reasons=tuple(reasons),
             writes=writes,
             decisions=tuple(decisions),
             watchdog=wd,
+            sequence=seq,
         )
 
     def finish(

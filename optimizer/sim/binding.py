@@ -19,6 +19,7 @@ from optimizer.config.tags import TagRole
 class Source(StrEnum):
     PERMISSIVE = "permissive"
     WATCHDOG = "watchdog"
+    SEQUENCE = "sequence"  # the cycle number plantloop writes with its setpoints
     SETPOINT = "setpoint"  # any setpoint: value is what was last written
     UNIT_LOAD = "unit_load"
     UNIT_RUNNING = "unit_running"
@@ -87,6 +88,7 @@ def bind(cfg: PlantConfig) -> dict[str, Binding]:
         put(cfg.interlocks.permissive_tag, Source.PERMISSIVE, "")
     if cfg.interlocks.watchdog is not None:
         put(cfg.interlocks.watchdog.tag, Source.WATCHDOG, "")
+    put(cfg.interlocks.sequence_tag, Source.SEQUENCE, "")
     for name, u in cfg.units.items():
         if isinstance(u, ConverterUnit):
             put(u.availability_tag, Source.UNIT_AVAILABLE, name)

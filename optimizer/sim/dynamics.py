@@ -71,6 +71,7 @@ class PlantDynamics:
         self.horizon = cfg.cycle.horizon_steps
         self.step_minutes = cfg.cycle.step_minutes
         self.watchdog = 0
+        self.sequence = 0  # last cycle number plantloop wrote with its setpoints
         self.permissive = True
         self.units = {n: UnitState() for n in self.topo.converters}
         self.master_trim = True  # DCS master controls trim units around their setpoints
@@ -326,6 +327,8 @@ class PlantDynamics:
             return self.permissive
         if s is Source.WATCHDOG:
             return self.watchdog
+        if s is Source.SEQUENCE:
+            return self.sequence
         if s is Source.SETPOINT:
             return self.setpoints[b.tag]
         if s is Source.UNIT_RUNNING:

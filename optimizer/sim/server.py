@@ -26,7 +26,7 @@ from asyncua.common.callback import CallbackType
 
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagRole
-from optimizer.sim import control, faults, nodes
+from optimizer.sim import binding, control, faults, nodes
 from optimizer.sim.dcs import GOOD, DcsLogic
 from optimizer.sim.dynamics import PlantDynamics
 from optimizer.sim.faults import Fault, FaultKind
@@ -210,6 +210,8 @@ class SimulatedPlant(OutageMixin):
                 lo, hi = self.dcs.eu_ranges[name]
                 eu.append((nid, lo, hi))
                 self._writers[nid] = self._setpoint_writer(name)
+            elif b.source is binding.Source.SEQUENCE:
+                self._writers[nid] = self._sequence_writer(name)
             elif t.role is TagRole.WATCHDOG:
                 self._writers[nid] = self._watchdog_writer(name)
             else:
@@ -269,6 +271,16 @@ class SimulatedPlant(OutageMixin):
                 return "BadTypeMismatch"
             self.dcs.note_watchdog(int(v.Value), self.wall())
             self.dynamics.write_watchdog(int(v.Value))
+            self._changed(tag)
+            return GOOD
+
+        return write
+
+    def _sequence_writer(self, tag: str) -> WriteHandler:
+        def write(v: ua.Variant) -> str:
+            if v.VariantType != ua.VariantType.UInt32 or v.Value is None:
+                return "BadTypeMismatch"
+            self.dynamics.sequence = self.dynamics.values[tag] = int(v.Value)
             self._changed(tag)
             return GOOD
 

@@ -146,6 +146,19 @@ def test_example_configs_load(path: Path) -> None:
             "product_tmp",
             "interlocks.rules[1].when: condition names tag 'product_tmp', which is not defined",
         ),
+        # the command sequence tag is a counter the engine writes, not the watchdog itself
+        (
+            "  sequence_tag: plantloop_sequence",
+            "  sequence_tag: plantloop_watchdog",
+            "sequence_tag: plantloop_watchdog",
+            "interlocks.sequence_tag: 'plantloop_watchdog' is already the watchdog",
+        ),
+        (
+            "  sequence_tag: plantloop_sequence",
+            "  sequence_tag: apc_enable",
+            "sequence_tag: apc_enable",
+            "interlocks.sequence_tag: tag 'apc_enable' must have role watchdog",
+        ),
         # permissive must be a permissive tag
         (
             "  permissive_tag: apc_enable",

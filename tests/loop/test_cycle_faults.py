@@ -16,6 +16,10 @@ async def test_healthy_cycles_write_bounded_setpoints_and_heartbeat(loop: Loop) 
     recs = loop.records()
     assert [r["cycle"] for r in recs] == [1, 2, 3]
     assert [r["watchdog"] for r in recs] == [1, 2, 3]
+    # the cycle number went with every setpoint batch, and only with those
+    sent = [r["sequence"] for r in recs]
+    assert sent == [r["cycle"] if r["outcome"] == "wrote" else None for r in recs]
+    assert loop.sim.dynamics.sequence == max(s for s in sent if s is not None)
     assert all(r["solver"]["has_safe_plan"] for r in recs)
     assert_writes_valid(loop.cfg, recs)
     # every written value was read back equal

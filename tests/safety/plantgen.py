@@ -14,6 +14,7 @@ def plant(
     max_solver_failures: int = 2,
     max_bad_reads: int = 2,
     frozen_cycles: int | None = None,
+    sequence: bool = False,
 ) -> PlantConfig:
     tags: dict[str, Any] = {
         "enable": {"node": "s=enable", "role": "permissive", "critical": True},
@@ -66,4 +67,7 @@ def plant(
             "rules": rules,
         },
     }
+    if sequence:
+        tags["seq"] = {"node": "s=seq", "role": "watchdog"}
+        data["interlocks"]["sequence_tag"] = "seq"
     return PlantConfig.model_validate(data)

@@ -35,6 +35,7 @@ class Step:
 
 
 def run_steps(steps: list[Step], cfg: Any) -> None:
+    """Cycle i (from 1) of the table is decided as cycle number i."""
     validator, locks = InputValidator(cfg), Interlocks(cfg)
     now = T0
     for i, step in enumerate(steps):
@@ -54,7 +55,9 @@ def run_steps(steps: list[Step], cfg: Any) -> None:
                 server_ts=now,
             )
         v = validator.validate(Snapshot(read_at=now, readings=readings), now)
-        wp = locks.decide(validated=v, plan=step.plan, eu_ranges={}, advisory=step.advisory)
+        wp = locks.decide(
+            validated=v, plan=step.plan, eu_ranges={}, advisory=step.advisory, cycle=i + 1
+        )
         assert (i, wp.outcome) == (i, step.outcome), wp.reasons
         assert (i, dict(wp.writes)) == (i, step.writes), wp.reasons
 
@@ -188,3 +191,81 @@ def test_tightest_limit_wins_and_is_named() -> None:
         "sp0", lim, current=50.0, proposed=95.0, eu_range=(0.0, 90.0), operator_max=80.0
     )
     assert d.to_write == 80.0 and "operator max 80" in d.reason
+
+
+def test_tightened_operator_limit_is_approached_at_the_ramp_rate() -> None:
+    """Operator drops the max to 60 while the setpoint sits at 75 (max_down 5, ramp 2).
+
+    Without a ramp the setpoint is held (more than one move outside); with it, the limit in
+    force is the setpoint minus 2 each cycle, whatever the optimizer asks, until 60 holds.
+    """
+    base_lim = {"min": 0, "max": 100, "max_up": 5, "max_down": 5, "operator_max_tag": "op_hi"}
+    held = plant([base_lim], []).tags["sp0"].setpoint
+    ramped = plant([{**base_lim, "operator_limit_ramp": 2}], []).tags["sp0"].setpoint
+    assert held is not None and ramped is not None
+    d = limit_setpoint("sp0", held, current=75.0, proposed=90.0, operator_max=60.0)
+    assert d.to_write is None and "outside" in d.reason
+    current, written = 75.0, []
+    for _ in range(10):
+        d = limit_setpoint("sp0", ramped, current=current, proposed=90.0, operator_max=60.0)
+        if d.to_write is None:
+            break
+        written.append(d.to_write)
+        current = d.to_write
+    # 61 is within one ramp of 60: the operator limit then applies as it is; at 60 it stays
+    assert written == [73, 71, 69, 67, 65, 63, 61, 60]
+    assert d.clamped_to == 60.0 and "within deadband" in d.reason
+    assert (
+        "operator max 60 ramping"
+        in limit_setpoint("sp0", ramped, current=75.0, proposed=90.0, operator_max=60.0).reason
+    )
+    # the optimizer may still go lower than the ramp, within the move limit
+    d = limit_setpoint("sp0", ramped, current=75.0, proposed=10.0, operator_max=60.0)
+    assert d.to_write == 70.0
+    # a tightened min ramps the other way
+    lo = (
+        plant(
+            [
+                {
+                    **base_lim,
+                    "operator_max_tag": None,
+                    "operator_min_tag": "op_hi",
+                    "operator_limit_ramp": 2,
+                }
+            ],
+            [],
+        )
+        .tags["sp0"]
+        .setpoint
+    )
+    assert lo is not None
+    d = limit_setpoint("sp0", lo, current=20.0, proposed=0.0, operator_min=40.0)
+    assert d.to_write == 22.0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"operator_limit_ramp": 2}, "needs operator_min_tag or operator_max_tag"),
+        (
+            {"operator_max_tag": "op_hi", "max_down": 1, "operator_limit_ramp": 2},
+            "exceeds max_down 1",
+        ),
+    ],
+)
+def test_operator_limit_ramp_config_errors(extra: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plant([{"min": 0, "max": 100, **extra}], [])
+
+
+def test_sequence_number_goes_with_every_setpoint_batch_and_only_with_one() -> None:
+    cfg = plant([SP], [], sequence=True)
+    go, far = Plan(setpoints={"sp0": 42.0}), Plan(setpoints={"sp0": 60.0})
+    steps = [
+        Step(base(), go, Outcome.WROTE, {"sp0": 42.0, "wd": 8, "seq": 1}),
+        Step(base(sp0=42.0), go, Outcome.NO_CHANGE, {"wd": 8}),  # watchdog only: no seq
+        # permissive off: the engine is healthy, so the heartbeat goes on, but no setpoints
+        Step(base(sp0=42.0, enable=False), far, Outcome.HELD_NO_PERMISSIVE, {"wd": 8}),
+        Step(base(sp0=42.0), far, Outcome.WROTE, {"sp0": 47.0, "wd": 8, "seq": 4}),
+    ]
+    run_steps(steps, cfg)

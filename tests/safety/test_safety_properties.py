@@ -33,15 +33,21 @@ finite = st.floats(-1e3, 1e3, allow_nan=False)
 @st.composite
 def setpoint_limits(draw: st.DrawFn) -> dict[str, Any]:
     a, b = sorted((draw(finite), draw(finite)))
+    down = draw(st.one_of(st.none(), st.floats(0.01, 100)))
+    op = draw(st.sampled_from([None, "op_hi"]))
+    ramp = None
+    if op is not None and draw(st.booleans()):
+        ramp = draw(st.floats(0.01, down if down is not None else 100))
     return {
         "min": a,
         "max": b,
         "max_up": draw(st.one_of(st.none(), st.floats(0.01, 100))),
-        "max_down": draw(st.one_of(st.none(), st.floats(0.01, 100))),
+        "max_down": down,
         "deadband": draw(st.sampled_from([0.0, 0.01, 1.0])),
         "mode": draw(st.sampled_from(["closed_loop", "closed_loop", "shadow"])),
         "safe_value": draw(st.one_of(st.none(), st.just((a + b) / 2))),
-        "operator_max_tag": draw(st.sampled_from([None, "op_hi"])),
+        "operator_max_tag": op,
+        "operator_limit_ramp": ramp,
     }
 
 
@@ -170,7 +176,11 @@ def test_nothing_unsafe_is_ever_written(
             if lim.operator_max_tag is not None:
                 op = validated.values.get("op_hi")
                 assert isinstance(op, float) and math.isfinite(op), "operator limit unknown"
-                assert v <= op
+                ramp = lim.operator_limit_ramp
+                if ramp is None:
+                    assert v <= op
+                else:  # above a tightened limit: only toward it, by at least the ramp
+                    assert v <= max(op, current - ramp) + TOL * max(1.0, abs(current))
         # write results feed back (random rejections)
         report = WriteReport(
             outcomes=tuple(
