@@ -91,7 +91,9 @@ async def run(
         )
     )
     phases: dict[str, list[float]] = {}
-    totals, highs, outcomes, mem = [], [], {}, []
+    totals, highs, outcomes = [], [], {}
+    mem: list[tuple[int, float]] = []  # (cycles done, RSS MB): after 50, then 8 more points
+    every = max(1, cycles // 8)
     for k in range(cycles):
         t0 = time.perf_counter()
         s = await runner.run_once()
@@ -102,8 +104,10 @@ async def run(
         totals.append(total)
         highs.append(s.solve_time_s or 0.0)
         outcomes[s.outcome] = outcomes.get(s.outcome, 0) + 1
-        if k in (min(49, cycles - 1), cycles - 1):
-            mem.append(rss_mb())
+        if k + 1 == min(50, cycles) or (k + 1) % every == 0 or k + 1 == cycles:
+            mem.append((k + 1, rss_mb()))
+            if cycles >= 500:
+                print(f"  {k + 1} cycles: RSS {mem[-1][1]:.0f} MB", flush=True)
     await io.close()
     solver.close()
     med = {p: 1000 * statistics.median(v) for p, v in phases.items()}
@@ -197,7 +201,10 @@ def main() -> None:
         f"{res['overhead_ms']:.1f} ms ({res['overhead_share']:.1%})",
     )
     t.add_row("process start → first decision", f"{res['start_to_first_decision_s']:.2f} s")
-    t.add_row("RSS after 50 / all cycles", " / ".join(f"{m:.0f} MB" for m in res["rss_mb"]))
+    t.add_row(
+        "RSS (MB) after N cycles",
+        ", ".join(f"{n}: {m:.0f}" for n, m in dict(res["rss_mb"]).items()),
+    )
     t.add_row("outcomes", ", ".join(f"{n} {o}" for o, n in res["outcomes"].items()))
     con.print(t)
     (RESULTS / "cycle.json").write_text(json.dumps(res, indent=2))
