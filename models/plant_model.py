@@ -197,6 +197,8 @@ class PlantModel:
                 break
             best = raw
             self._solved = True
+            if i == len(self.tiers) - 1:
+                break  # the last tier's value comes from the term values (_result)
             v = pyo.value(m.e_tier[k])
             values[k] = v
             tol = self.cfg.objectives.tier_tolerance
@@ -263,6 +265,17 @@ class PlantModel:
                 else raw.termination
             )
         )
+        terms = term_values(m, cfg)
+        # tiers not held by a cap (the last one, or those after a failed tier) are valued
+        # from the terms at the plan as loaded: no second walk over the big expressions
+        tiers = dict(tiers)
+        for k in self.tiers:
+            if k not in tiers:
+                tiers[k] = sum(
+                    t.weight * terms.get(t.term.value, 0.0)
+                    for t in cfg.objectives.terms
+                    if t.tier == k
+                )
         sched = self._schedule()
         setpoints, cvs, moves = self._decisions()
         return PlanResult(
@@ -271,10 +284,10 @@ class PlantModel:
             has_safe_plan=True,
             message=msg,
             attempt=attempt,
-            objective=sum(v for v in tiers.values()) + pyo.value(m.e_penalty),
+            objective=sum(v for v in tiers.values()) + terms["penalty"],
             bound=raw.bound,
             gap=gap,
-            terms=term_values(m, cfg),
+            terms=terms,
             tiers=tiers,
             schedule=sched,
             setpoints=setpoints,

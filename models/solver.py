@@ -13,6 +13,7 @@ import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.core.staleflag import StaleFlagManager
 
 from optimizer.errors import ModelError
 
@@ -58,11 +59,25 @@ class PersistentHighs:
         au.update_named_expressions = False
         au.update_objective = False
         au.update_parameters = True
+        # Pyomo's automatic update calls _remove_constraints([]) before every solve, and
+        # that rebuilds the whole row map even when nothing is removed (measured: ~3 ms a
+        # solve at 20 x 96, O(rows)). We never remove constraints: skip the empty call.
+        remove = opt._remove_constraints
+
+        def _remove_constraints(cons: list[object]) -> None:
+            if cons:
+                remove(cons)
+
+        opt._remove_constraints = _remove_constraints
         self.opt = opt
         self.m = m
         t0 = time.perf_counter()
         opt.set_instance(m)
         self.handover_s = time.perf_counter() - t0
+        # (variable, HiGHS column) once: the model's variables never change after hand-over
+        self._columns = [
+            (opt._vars[vid][0], col) for vid, col in opt._pyomo_var_to_solver_var_map.items()
+        ]
         # HiGHS writes notes (e.g. "treated as +Infinity") straight to stdout while values
         # are updated; the engine's console is the operator's: keep HiGHS off it
         if opt._solver_model is not None:
@@ -92,6 +107,17 @@ class PersistentHighs:
         sol.value_valid = True
         return bool(hm.setSolution(sol) == highspy.HighsStatus.kOk)
 
+    def _load_vars(self) -> None:
+        """The plan into the Pyomo variables in one pass over the prebuilt column list.
+
+        Same effect as Pyomo's ``load_vars()``, which builds a ComponentMap of every
+        variable first (measured: ~8 ms of the cycle at 20 x 96, ~1 ms this way).
+        """
+        values = self.opt._solver_model.getSolution().col_value
+        for var, col in self._columns:
+            var.set_value(values[col], skip_validation=True)
+        StaleFlagManager.mark_all_as_stale(delayed=True)
+
     def solve(self, *, time_limit_s: float, mip_gap: float, warm: bool = False) -> RawSolve:
         t0 = time.perf_counter()
         if warm:
@@ -115,7 +141,7 @@ class PersistentHighs:
             )
         has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
         if has:
-            res.solution_loader.load_vars()
+            self._load_vars()
         return RawSolve(
             termination=_TERMINATION.get(
                 res.termination_condition, str(res.termination_condition.name)
