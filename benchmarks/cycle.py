@@ -3,6 +3,8 @@ process start to first decision, and memory over many cycles.
 
     python benchmarks/cycle.py                 # 20 units x 96 periods, ~1,000 tags, 200 cycles
     python benchmarks/cycle.py --cycles 2000   # the RSS figure the issue asks for
+    python benchmarks/cycle.py --cycles 2000 --units 5 --periods 24 --time-limit 2
+                                               # the same with 1,000 tags, a small model
     python benchmarks/cycle.py --quick
 
 The simulator runs in a separate process so its CPU does not count against the loop.
@@ -155,8 +157,14 @@ def main() -> None:
     ap.add_argument("--cycles", type=int, default=200)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--time-limit", type=float, default=8.0, help="solver limit (s)")
+    ap.add_argument("--units", type=int, default=None, help="converter units (default 20)")
+    ap.add_argument("--periods", type=int, default=None, help="horizon steps (default 96)")
+    ap.add_argument("--tags", type=int, default=None, help="about this many tags (1000)")
     args = ap.parse_args()
     n_tags, units, periods = (200, 5, 24) if args.quick else (1000, 20, 96)
+    n_tags = args.tags or n_tags
+    units = args.units or units
+    periods = args.periods or periods
     cycles = 30 if args.quick else args.cycles
     q: Any = mp.get_context("spawn").Queue()
     server = mp.get_context("spawn").Process(

@@ -1,6 +1,6 @@
 """OPC UA speed: batched read, batched write + read-back against the simulated plant.
 
-    /work/venv/bin/python benchmarks/opcua.py [--sizes 100 1000 5000] [--runs 7]
+    .venv/bin/python benchmarks/opcua.py [--sizes 100 1000 5000] [--runs 7]
 
 For each size N a synthetic config with N setpoint tags (optimizer.sim.synthetic) is served
 by the simulator in a **separate process** (as a real server would be), and the client
