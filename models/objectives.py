@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from models.linear_forms import LinearForm
 from optimizer.config.control import ObjectiveTerm
 from optimizer.config.schema import PlantConfig
 
@@ -60,3 +61,24 @@ def term_values(m: pyo.ConcreteModel, cfg: PlantConfig) -> dict[str, float]:
     if any(t.term is ObjectiveTerm.PLAN_CHANGE for t in cfg.objectives.terms):
         out["plan_change"] = pyo.value(m.e_plan_change)
     return out
+
+
+class TermValues:
+    """``term_values`` without walking the term expressions each cycle: each term becomes a
+    LinearForm the first time it is asked for (the structure never changes; coefficients
+    are read from the Params each time)."""
+
+    def __init__(self, m: pyo.ConcreteModel, cfg: PlantConfig) -> None:
+        names = ["cost", "energy", "co2", "penalty"]
+        if cfg.compensation:
+            names.append("deviation")
+        if any(t.term is ObjectiveTerm.PLAN_CHANGE for t in cfg.objectives.terms):
+            names.append("plan_change")
+        self._m = m
+        self._names = names
+        self._forms: dict[str, LinearForm] | None = None
+
+    def __call__(self) -> dict[str, float]:
+        if self._forms is None:
+            self._forms = {n: LinearForm(getattr(self._m, f"e_{n}").expr, n) for n in self._names}
+        return {n: f.value() for n, f in self._forms.items()}

@@ -111,3 +111,25 @@ def test_bad_json_names_the_line(tmp_path: Path) -> None:
     p.write_text('{\n "a": 1,\n}')
     with pytest.raises(InputError, match=r"s\.json:3: not valid JSON"):
         ModelInputs.from_state_file(p, load_config(DEMO).config)
+
+
+@pytest.mark.parametrize("name", ["demo", "air_cooling"])
+def test_fast_term_values_equal_the_expressions(name: str) -> None:
+    """The per-cycle term values (LinearForm dot products) equal Pyomo's own evaluation of
+    the term expressions, across two cycles with different prices and demands."""
+    cfg = load_config(ROOT / "config" / f"{name}.yaml").config
+    pm = PlantModel(cfg)
+    base = ModelInputs.from_state_file(ROOT / "config" / f"{name}-state.json", cfg)
+    for scale in (1.0, 1.3):
+        inputs = ModelInputs(
+            start=base.start,
+            values=base.values,
+            forecasts={k: [x * scale for x in v] for k, v in base.forecasts.items()},
+        )
+        pm.update(inputs)
+        r = pm.solve(time_limit_s=10)
+        assert r.has_safe_plan
+        for term, fast in r.terms.items():
+            slow = pyo.value(getattr(pm.m, f"e_{term}"))
+            assert fast == pytest.approx(slow, rel=1e-9, abs=1e-7), term
+        assert set(r.terms) >= {"cost", "energy", "co2", "penalty", "deviation"}
