@@ -82,7 +82,7 @@ class OpcUaPlantIO:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reconnect
         await self._drop_client()
-        self._set(ConnectionState.DISCONNECTED, "closed")
+        self._set(ConnectionState.DISCONNECTED, "(session closed by plantloop)")
 
     async def read(self) -> Snapshot:
         client = self._ready()
