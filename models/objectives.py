@@ -38,7 +38,10 @@ def add_objectives(m: pyo.ConcreteModel, cfg: PlantConfig) -> list[int]:
         return sum(t.weight * exprs[t.term] for t in cfg.objectives.terms if t.tier == k)
 
     m.e_tier = pyo.Expression(m.TIER, rule=tier_expr)
-    m.c_tier = pyo.Constraint(m.TIER, rule=lambda mm, k: mm.e_tier[k] <= mm.tier_cap[k])
+    # the last tier is never held by a cap (nothing is optimized after it): no row for it,
+    # so a single-tier model carries no dense, never-binding copy of its objective
+    m.TIER_CAPPED = pyo.Set(initialize=tiers[:-1], ordered=True)
+    m.c_tier = pyo.Constraint(m.TIER_CAPPED, rule=lambda mm, k: mm.e_tier[k] <= mm.tier_cap[k])
     if len(tiers) == 1:  # no switching: keeps objective coefficients simple to update
         m.obj = pyo.Objective(expr=m.e_penalty + m.e_tier[tiers[0]], sense=pyo.minimize)
     else:
