@@ -52,24 +52,17 @@ def add_objectives(m: pyo.ConcreteModel, cfg: PlantConfig) -> list[int]:
     return tiers
 
 
-def term_values(m: pyo.ConcreteModel, cfg: PlantConfig) -> dict[str, float]:
-    out = {
-        "cost": pyo.value(m.e_cost),
-        "energy": pyo.value(m.e_energy),
-        "co2": pyo.value(m.e_co2),
-        "penalty": pyo.value(m.e_penalty),
-    }
-    if cfg.compensation:
-        out["deviation"] = pyo.value(m.e_deviation)
-    if any(t.term is ObjectiveTerm.PLAN_CHANGE for t in cfg.objectives.terms):
-        out["plan_change"] = pyo.value(m.e_plan_change)
-    return out
+def tier_value(cfg: PlantConfig, tier: int, terms: dict[str, float]) -> float:
+    """A tier's objective from the term values: the same weighted sum as ``e_tier``."""
+    return sum(
+        t.weight * terms.get(t.term.value, 0.0) for t in cfg.objectives.terms if t.tier == tier
+    )
 
 
 class TermValues:
-    """``term_values`` without walking the term expressions each cycle: each term becomes a
-    LinearForm the first time it is asked for (the structure never changes; coefficients
-    are read from the Params each time)."""
+    """Each objective term's value at the plan now in the variables, without walking the
+    term expressions each cycle: each term becomes a LinearForm the first time it is asked
+    for (the structure never changes; coefficients are read from the Params each time)."""
 
     def __init__(self, m: pyo.ConcreteModel, cfg: PlantConfig) -> None:
         names = ["cost", "energy", "co2", "penalty"]

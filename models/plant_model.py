@@ -18,7 +18,7 @@ from models.explain import why_texts
 from models.horizon import period_starts, schedule_values
 from models.inputs import ModelInputs
 from models.network import add_network
-from models.objectives import INACTIVE, TermValues, add_objectives
+from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
 from models.result import PlanResult, RelaxedLimit, SolveStatus
 from models.solver import PersistentHighs, RawSolve
 from models.units import add_converters, initial_state
@@ -201,8 +201,8 @@ class PlantModel:
             best = raw
             self._solved = True
             if i == len(self.tiers) - 1:
-                break  # the last tier's value comes from the term values (_result)
-            v = pyo.value(m.e_tier[k])
+                break  # the last tier is valued with the others in _result
+            v = tier_value(self.cfg, k, self._term_values())
             values[k] = v
             tol = self.cfg.objectives.tier_tolerance
             m.tier_cap[k] = v + tol * max(abs(v), 1.0)
@@ -274,11 +274,7 @@ class PlantModel:
         tiers = dict(tiers)
         for k in self.tiers:
             if k not in tiers:
-                tiers[k] = sum(
-                    t.weight * terms.get(t.term.value, 0.0)
-                    for t in cfg.objectives.terms
-                    if t.tier == k
-                )
+                tiers[k] = tier_value(cfg, k, terms)
         sched = self._schedule()
         setpoints, cvs, moves = self._decisions()
         return PlanResult(

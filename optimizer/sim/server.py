@@ -211,9 +211,9 @@ class SimulatedPlant(OutageMixin):
                 eu.append((nid, lo, hi))
                 self._writers[nid] = self._setpoint_writer(name)
             elif b.source is binding.Source.SEQUENCE:
-                self._writers[nid] = self._sequence_writer(name)
+                self._writers[nid] = self._counter_writer(name, self._store_sequence)
             elif t.role is TagRole.WATCHDOG:
-                self._writers[nid] = self._watchdog_writer(name)
+                self._writers[nid] = self._counter_writer(name, self._store_watchdog)
             else:
                 self._writers[nid] = not_writable
         await nodes.add_variables(server, folder, specs)
@@ -265,26 +265,24 @@ class SimulatedPlant(OutageMixin):
 
         return write
 
-    def _watchdog_writer(self, tag: str) -> WriteHandler:
+    def _counter_writer(self, tag: str, store: Callable[[str, int], None]) -> WriteHandler:
+        """A UInt32 counter plantloop writes (watchdog, command sequence)."""
+
         def write(v: ua.Variant) -> str:
             if v.VariantType != ua.VariantType.UInt32 or v.Value is None:
                 return "BadTypeMismatch"
-            self.dcs.note_watchdog(int(v.Value), self.wall())
-            self.dynamics.write_watchdog(int(v.Value))
+            store(tag, int(v.Value))
             self._changed(tag)
             return GOOD
 
         return write
 
-    def _sequence_writer(self, tag: str) -> WriteHandler:
-        def write(v: ua.Variant) -> str:
-            if v.VariantType != ua.VariantType.UInt32 or v.Value is None:
-                return "BadTypeMismatch"
-            self.dynamics.sequence = self.dynamics.values[tag] = int(v.Value)
-            self._changed(tag)
-            return GOOD
+    def _store_watchdog(self, tag: str, value: int) -> None:
+        self.dcs.note_watchdog(value, self.wall())
+        self.dynamics.write_watchdog(value)
 
-        return write
+    def _store_sequence(self, tag: str, value: int) -> None:
+        self.dynamics.sequence = self.dynamics.values[tag] = value
 
     def _changed(self, tag: str) -> None:
         self._ts[tag] = self.wall()
