@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from optimizer.config import fast_yaml
 from optimizer.config.checks import Invalid, run_checks
 from optimizer.config.locate import dotted, key_line, locate
 from optimizer.config.schema import PlantConfig
@@ -74,6 +75,9 @@ def load_config(path: str | Path) -> LoadedConfig:
 
 
 def load_config_text(text: str, filename: str = "<config>") -> PlantConfig:
+    fast = _load_fast(text)
+    if fast is not None:
+        return fast
     tree = _parse(text, filename)
     data = _plain(tree)
     problems: list[Problem] = []
@@ -96,6 +100,26 @@ def load_config_text(text: str, filename: str = "<config>") -> PlantConfig:
         problems.sort(key=lambda p: (p.line or 0, p.path))
         raise ConfigError(problems)
     assert cfg is not None
+    return cfg
+
+
+def _load_fast(text: str) -> PlantConfig | None:
+    """The config from libyaml's parse when it is plain YAML and valid; None otherwise (the
+    caller then parses with ruamel, which knows the line of every problem)."""
+    if not fast_yaml.AVAILABLE:
+        return None
+    try:
+        data = fast_yaml.load(text)
+    except fast_yaml.NotPlain:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        cfg = PlantConfig.model_validate(_plain(data))
+    except ValidationError:
+        return None
+    if run_checks(cfg, Invalid()):
+        return None
     return cfg
 
 
