@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -54,9 +55,10 @@ class StatusPrinter:
 
     @contextlib.contextmanager
     def step(self, what: str) -> Iterator[None]:
+        t0 = time.perf_counter()
         with self.console.status(f"{what} …"):
             yield
-        self.console.print(f"[dim]✓ {what}[/]")
+        self.console.print(f"[dim]✓ {what} ({time.perf_counter() - t0:.1f} s)[/]")
 
     def cycle(self, s: CycleSummary) -> None:
         if self.quiet:
