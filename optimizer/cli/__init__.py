@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from optimizer.cli import certs, check, demo, log, run, schema, sim, solve
+from optimizer.cli._common import setup_logging
 
 app = typer.Typer(
     name="plantloop",
@@ -20,4 +21,5 @@ for _module in (check, schema, solve, sim, certs, run, demo, log):
 
 def main() -> None:
     """Console-script entry point."""
+    setup_logging()
     app()

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import typer
 
-from optimizer.cli._common import console, handle_errors
+from optimizer.cli._common import console, handle_errors, setup_logging
 from optimizer.config.schema import PlantConfig
 from optimizer.errors import InputError
 
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"--fault: unknown tag {tag!r} (not in {config})")
             faults.append((tag, kind))
         sec = _security(security, cert_dir, user, password_env)
-        logging.basicConfig(level=logging.INFO if debug else logging.WARNING)
+        setup_logging(logging.INFO if debug else logging.WARNING)
         if not debug:
             logging.getLogger("asyncua").setLevel(logging.ERROR)
 
