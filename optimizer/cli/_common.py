@@ -54,6 +54,10 @@ def setup_logging(level: int = logging.WARNING) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # asyncua warns about its own clean-up ("close_secure_channel was called but connection
+    # is closed") after every failed connect; our connection lines already say what happened
+    quiet = level >= logging.WARNING
+    logging.getLogger("asyncua").setLevel(logging.ERROR if quiet else logging.NOTSET)
 
 
 def _silence_closed_output() -> None:

@@ -48,7 +48,8 @@ def register(app: typer.Typer) -> None:
         try:
             stats = asyncio.run(service.run())
         except PlantIOError as e:
-            raise fail(f"{cfg.connection.endpoint}: {e}", EXIT_FAILED) from None
+            where = cfg.connection.endpoint
+            raise fail(str(e) if where in str(e) else f"{where}: {e}", EXIT_FAILED) from None
         console.print(
             f"stopped after {stats.cycles} cycles: "
             + ", ".join(f"{n} {o}" for o, n in sorted(stats.outcomes.items()))

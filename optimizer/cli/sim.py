@@ -75,8 +75,6 @@ def register(app: typer.Typer) -> None:
             faults.append((tag, kind))
         sec = _security(security, cert_dir, user, password_env)
         setup_logging(logging.INFO if debug else logging.WARNING)
-        if not debug:
-            logging.getLogger("asyncua").setLevel(logging.ERROR)
 
         async def serve() -> None:
             sim = SimulatedPlant(

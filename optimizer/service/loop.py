@@ -79,15 +79,13 @@ class LoopService:
     async def run(self) -> RunStats:
         self.state = RunState.STARTING
         self.printer.plan(self.cfg, log_path=self.log_path, advisory=self.advisory)
-        with self.printer.step("building the model"):
-            model = await asyncio.to_thread(PlantModel, self.cfg)
+        self.io.add_state_listener(self._on_connection)
+        with self.printer.step(f"building the model, connecting to {self.cfg.connection.endpoint}"):
+            model = await self._build_and_connect()
         decision_log = DecisionLog(self.log_path)
         solver = SolveWorker(
             model, time_limit_s=self.cfg.cycle.solver_time_limit_s, mip_gap=self.cfg.cycle.mip_gap
         )
-        self.io.add_state_listener(self._on_connection)
-        with self.printer.step(f"connecting to {self.cfg.connection.endpoint}"):
-            await self.io.connect()
         self._runner = CycleRunner(
             CycleParts(
                 cfg=self.cfg,
@@ -123,6 +121,22 @@ class LoopService:
             decision_log.close()
             self.state = RunState.STOPPED
         return self.stats
+
+    async def _build_and_connect(self) -> PlantModel:
+        """Build the model in a worker thread while the session opens (the two take about
+        as long as each other on a large plant; neither needs the other)."""
+        build = asyncio.ensure_future(asyncio.to_thread(PlantModel, self.cfg))
+        try:
+            await self.io.connect()
+        except BaseException:
+            build.add_done_callback(_ignore_result)  # the connect error is the one to report
+            raise
+        try:
+            return await build
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.io.close(), timeout=5)
+            raise
 
     async def _tick(self) -> None:
         if self._stop.is_set() or self._runner is None:
@@ -173,3 +187,8 @@ class LoopService:
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread (tests) or not supported
         return installed
+
+
+def _ignore_result(task: asyncio.Future[PlantModel]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not warn about it at exit

@@ -194,3 +194,31 @@ def test_run_bad_arguments_one_line(args: list[str]) -> None:
         timeout=60,
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_run_without_a_server_fails_in_one_line(tmp_path: Path) -> None:
+    """The model builds while the session opens; a refused connect is still the one error
+    reported, and nothing is recorded."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = YAML(typ="safe").load((REPO / "config" / "demo.yaml").read_text())
+    data["connection"]["endpoint"] = f"opc.tcp://127.0.0.1:{port}/nobody"
+    data["log"]["path"] = str(tmp_path / "run.sqlite")
+    path = tmp_path / "plant.yaml"
+    with path.open("w") as f:
+        YAML().dump(data, f)
+    r = subprocess.run(
+        [sys.executable, "-m", "optimizer", "run", str(path), "--cycles", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 1, r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("plantloop: error:")]
+    assert len(errors) == 1 and f"127.0.0.1:{port}" in errors[0], r.stderr
+    assert "Traceback" not in r.stderr and "never retrieved" not in r.stderr
+    assert not (tmp_path / "run.sqlite").exists()
