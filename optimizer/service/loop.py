@@ -80,7 +80,7 @@ class LoopService:
         self.state = RunState.STARTING
         self.printer.plan(self.cfg, log_path=self.log_path, advisory=self.advisory)
         self.io.add_state_listener(self._on_connection)
-        with self.printer.step(f"building the model, connecting to {self.cfg.connection.endpoint}"):
+        with self.printer.step("building the model, connecting"):
             model = await self._build_and_connect()
         decision_log = DecisionLog(self.log_path)
         solver = SolveWorker(
