@@ -15,10 +15,10 @@ import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-from pyomo.contrib.solver.solvers.highs import _MutableConstraintBounds
+from pyomo.contrib.solver.solvers.highs import _MutableConstraintBounds, _MutableObjective
 from pyomo.core.staleflag import StaleFlagManager
 
-from models.row_bounds import Affine, AffineBounds, affine
+from models.param_forms import ColumnCosts, Form, RowBounds, param_form
 from optimizer.errors import ModelError
 
 
@@ -95,41 +95,69 @@ class PersistentHighs:
             opt._solver_model.setOptionValue("output_flag", False)
 
     def _split_parameter_helpers(self) -> None:
-        """Row-bound helpers with affine bounds go to one :class:`AffineBounds`; any other
-        helper (a mutable coefficient, a bound of another shape) stays Pyomo's."""
+        """Row-bound helpers whose bounds are Param forms go to one :class:`RowBounds`;
+        any other helper (a mutable coefficient, a bound of another shape) stays Pyomo's."""
         opt = self.opt
         con_map = opt._pyomo_con_to_solver_con_map
         rows: list[int] = []
-        lower: list[Affine] = []
-        upper: list[Affine] = []
+        lower: list[Form] = []
+        upper: list[Form] = []
         self._other_helpers: list[Any] = []
         for helpers in opt._mutable_helpers.values():
             for h in helpers:
                 if isinstance(h, _MutableConstraintBounds):
-                    lo, up = affine(h.lower_expr), affine(h.upper_expr)
+                    lo, up = param_form(h.lower_expr), param_form(h.upper_expr)
                     if lo is not None and up is not None:
                         rows.append(con_map[h.con])
                         lower.append(lo)
                         upper.append(up)
                         continue
                 self._other_helpers.append(h)
-        self.row_bounds = AffineBounds(rows, lower, upper)
+        self.row_bounds = RowBounds(rows, lower, upper)
         self._helpers_seen = len(opt._mutable_helpers)
 
+    def _split_objective(self, mo: _MutableObjective) -> None:
+        """The objective's mutable costs that are Param forms go to one
+        :class:`ColumnCosts`; the rest stay Pyomo's helpers."""
+        var_map = self.opt._pyomo_var_to_solver_var_map
+        cols: list[int] = []
+        costs: list[Form] = []
+        self._other_costs: list[Any] = []
+        for h in mo.linear_coefs:
+            form = param_form(h.expr)
+            if form is None:
+                self._other_costs.append(h)
+            else:
+                cols.append(var_map[h.pyomo_var_id])
+                costs.append(form)
+        self.column_costs = ColumnCosts(cols, costs)
+        self._objective_seen: _MutableObjective | None = mo
+
     def _update_parameters(self) -> None:
-        """Pyomo's ``update_parameters`` with the affine row bounds in one HiGHS call."""
+        """Pyomo's ``update_parameters``, with the row bounds and objective costs that are
+        Param forms handed to HiGHS in one call each."""
         opt = self.opt
         if len(opt._mutable_helpers) != self._helpers_seen:  # rows added since: re-split
             self._split_parameter_helpers()
         opt._sol = None
         if opt._last_results_object is not None:
             opt._last_results_object.solution_loader.invalidate()
-        self.row_bounds.push(opt._solver_model)
+        hm = opt._solver_model
+        self.row_bounds.push(hm)
         for helper in self._other_helpers:
             helper.update()
         for _, helper in opt._mutable_bounds.values():
             helper.update()
-        opt._mutable_objective.update()
+        mo = opt._mutable_objective
+        if mo.quadratic_coefs:
+            mo.update()  # not our models; Pyomo's own path
+            return
+        if mo is not getattr(self, "_objective_seen", None):
+            self._split_objective(mo)  # a new objective (set_objective) since last time
+        mo.constant.update()
+        self.column_costs.push(hm)
+        for helper in self._other_costs:
+            helper.update()
 
     def warm_start(self) -> bool:
         """Offer the values now in the Pyomo variables (the last plan) as a MIP start.

@@ -136,20 +136,20 @@ def test_fast_term_values_equal_the_expressions(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["demo", "air_cooling"])
-def test_bulk_row_bounds_equal_pyomos_own(name: str) -> None:
-    """The row bounds handed to HiGHS in one call equal what Pyomo's per-row helpers would
-    set, after cycles with different demands and initial states."""
+def test_bulk_bounds_and_costs_equal_pyomos_own(name: str) -> None:
+    """The row bounds and objective costs handed to HiGHS in one call each equal what
+    Pyomo's per-row and per-column helpers would set, after cycles with different demands,
+    prices and initial states (air_cooling has ranked tiers: tier switch x price costs)."""
     from pyomo.contrib.solver.solvers.highs import _MutableConstraintBounds
 
     cfg = load_config(ROOT / "config" / f"{name}.yaml").config
     pm = PlantModel(cfg)
     opt = pm.solver.opt
     base = ModelInputs.from_state_file(ROOT / "config" / f"{name}-state.json", cfg)
-    helpers = [
+    bounds = [
         h for hs in opt._mutable_helpers.values() for h in hs
         if isinstance(h, _MutableConstraintBounds)
     ]  # fmt: skip
-    assert len(pm.solver.row_bounds) == len(helpers) > 20  # every bound row takes the bulk path
     seen = set()
     for scale in (1.0, 1.3, 0.0):
         inputs = ModelInputs(
@@ -158,17 +158,25 @@ def test_bulk_row_bounds_equal_pyomos_own(name: str) -> None:
             forecasts={k: [x * scale for x in v] for k, v in base.forecasts.items()},
         )
         pm.update(inputs)
-        opt.update()  # what a solve does first (a solve's tiers move the caps afterwards)
+        opt.update()  # what a solve does first (a solve's tiers move caps and switches after)
         lp = opt._solver_model.getLp()
         got = []
-        for h in helpers:
+        for h in bounds:
             row = opt._pyomo_con_to_solver_con_map[h.con]
             want = tuple(_highs_inf(pyo.value(e)) for e in (h.lower_expr, h.upper_expr))
             assert (lp.row_lower_[row], lp.row_upper_[row]) == pytest.approx(want), h.con.name
             got.append(lp.row_lower_[row])
+        costs = opt._mutable_objective.linear_coefs
+        for h in costs:
+            col = opt._pyomo_var_to_solver_var_map[h.pyomo_var_id]
+            assert lp.col_cost_[col] == pytest.approx(pyo.value(h.expr))
+            got.append(lp.col_cost_[col])
         seen.add(tuple(got))
         assert pm.solve(time_limit_s=10).status is not SolveStatus.ERROR
-    assert len(seen) == 3  # the bounds did change from cycle to cycle
+    assert len(seen) == 3  # the bounds and costs did change from cycle to cycle
+    # every bound row and cost takes the bulk path in our models
+    assert len(pm.solver.row_bounds) == len(bounds) > 20
+    assert len(pm.solver.column_costs) == len(costs) > 20
 
 
 def _highs_inf(x: float) -> float:
@@ -176,16 +184,20 @@ def _highs_inf(x: float) -> float:
     return math.copysign(math.inf, x) if abs(x) >= 1e20 else x
 
 
-def test_affine_forms_of_bound_expressions() -> None:
-    from models.row_bounds import affine
+def test_param_forms_of_bound_and_cost_expressions() -> None:
+    from models.param_forms import FormValues, param_form
 
     m = pyo.ConcreteModel()
     m.p = pyo.Param(initialize=2.0, mutable=True)
     m.q = pyo.Param(initialize=5.0, mutable=True)
-    for expr in (m.p, -m.p, 1 - m.p, 96 * m.q, 3 * (1 - m.p) - m.q + 4, -(2 * m.p + m.q)):
-        form = affine(expr)
-        assert form is not None, expr
-        const, terms = form
-        assert const + sum(f * p.value for f, p in terms) == pytest.approx(pyo.value(expr))
-    assert affine(m.p * m.q) is None
-    assert affine(m.p**2) is None
+    exprs = [m.p, -m.p, 1 - m.p, 96 * m.q, 3 * (1 - m.p) - m.q + 4, -(2 * m.p + m.q),
+             m.p * 0.25 * m.q, 7.0, m.q * (2 * m.p)]  # fmt: skip
+    forms = [param_form(e) for e in exprs]
+    assert all(f is not None for f in forms)
+    values = FormValues([f for f in forms if f is not None])
+    for p, q in ((2.0, 5.0), (-1.5, 0.0), (3.0, 1e6)):
+        m.p.set_value(p)
+        m.q.set_value(q)
+        assert list(values.values()) == pytest.approx([pyo.value(e) for e in exprs])
+    for shape in (m.p * m.q * m.p, m.p**2, (1 + m.p) * m.q, m.p / m.q):
+        assert param_form(shape) is None, shape
