@@ -19,6 +19,7 @@ from models.horizon import period_starts, schedule_values
 from models.inputs import ModelInputs
 from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
+from models.param_tables import ParamTables
 from models.result import PlanResult, RelaxedLimit, SolveStatus
 from models.solver import PersistentHighs, RawSolve
 from models.units import add_converters, initial_state
@@ -46,6 +47,8 @@ class PlantModel:
         self._sched_cols: list[tuple[str, str, list[Any], list[Any]]] | None = None
         self.m = m
         self.build_s = time.perf_counter() - t0
+        self.params = ParamTables(m)
+        self._early = frozenset(m.EARLY)  # a Pyomo set's `in` costs ~1 µs a lookup
         self.solver = PersistentHighs(m)
         self.starts: list[datetime] = []
         self.warm_start = False  # measured: a MIP start from the last plan did not help (README)
@@ -66,40 +69,40 @@ class PlantModel:
 
     # ----- assign ---------------------------------------------------------------------------
     def update(self, inputs: ModelInputs) -> None:
-        cfg, m = self.cfg, self.m
+        cfg, pt = self.cfg, self.params
         starts = period_starts(inputs.start, self.steps, cfg.cycle.step_minutes)
         self.starts = starts
         tz = cfg.plant.timezone
         v = inputs.values
         for n, u in self.conv.items():
             avail = v.get(u.availability_tag, 1.0) if u.availability_tag else 1.0
-            m.avail[n] = 1.0 if avail >= 0.5 else 0.0
+            pt.avail[n] = 1.0 if avail >= 0.5 else 0.0
             load0 = v[u.load_tag] if u.load_tag else None
             running = (
                 (v[u.status_tag] >= 0.5)
                 if u.status_tag
                 else (load0 is not None and load0 >= 0.5 * u.min_load > 0)
             )
-            m.on0[n] = 1.0 if running else 0.0
-            m.load0[n] = load0 if load0 is not None else 0.0
-            m.ramp0[n] = (u.ramp_up or 1e6) if load0 is not None else 1e6
-            m.ramp0_down[n] = (u.ramp_down or 1e6) if load0 is not None else 1e6
+            pt.on0[n] = 1.0 if running else 0.0
+            pt.load0[n] = load0 if load0 is not None else 0.0
+            pt.ramp0[n] = (u.ramp_up or 1e6) if load0 is not None else 1e6
+            pt.ramp0_down[n] = (u.ramp_down or 1e6) if load0 is not None else 1e6
             hours = v[u.time_in_state_tag] if u.time_in_state_tag else None
             must_on, must_off = initial_state(
                 u, self.steps, cfg.cycle.step_minutes, running=running, hours_in_state=hours
             )
             for t in range(self.steps):
-                if (n, t) in m.EARLY:
-                    m.must_on[n, t] = must_on[t] if m.avail[n].value else 0.0
-                    m.must_off[n, t] = must_off[t]
+                if (n, t) in self._early:
+                    pt.must_on[n, t] = must_on[t] if pt.avail[n] else 0.0
+                    pt.must_off[n, t] = must_off[t]
         for n, unit in cfg.units.items():
             if isinstance(unit, StorageUnit):
                 soc = v[unit.soc_tag] if unit.soc_tag else unit.initial_soc
                 assert soc is not None
                 soc = min(max(soc, unit.soc_min), unit.soc_max)
-                m.soc0[n] = soc * unit.capacity
+                pt.soc0[n] = soc * unit.capacity
                 end = soc if unit.terminal_soc == "initial" else (unit.terminal_soc or 0.0)
-                m.soc_end[n] = max(end, unit.soc_min) * unit.capacity
+                pt.soc_end[n] = max(end, unit.soc_min) * unit.capacity
             elif isinstance(unit, GridUnit):
                 pi = schedule_values(unit.import_price, inputs, starts, tz)
                 pe = (
@@ -108,15 +111,15 @@ class PlantModel:
                     else [0.0] * self.steps
                 )
                 for t in range(self.steps):
-                    m.p_imp[n, t], m.p_exp[n, t] = pi[t], pe[t]
-                m.peak0[n] = v[unit.peak_so_far_tag] if unit.peak_so_far_tag else unit.peak_so_far
+                    pt.p_imp[n, t], pt.p_exp[n, t] = pi[t], pe[t]
+                pt.peak0[n] = v[unit.peak_so_far_tag] if unit.peak_so_far_tag else unit.peak_so_far
             elif isinstance(unit, RenewableUnit):
                 fc = schedule_values(unit.forecast, inputs, starts, tz)
                 for t in range(self.steps):
-                    m.ren_fc[n, t] = max(0.0, fc[t])
+                    pt.ren_fc[n, t] = max(0.0, fc[t])
         for f, fuel in cfg.tariffs.fuels.items():
             for t, p in enumerate(schedule_values(fuel.price, inputs, starts, tz)):
-                m.p_fuel[f, t] = p
+                pt.p_fuel[f, t] = p
         demand = {c: [0.0] * self.steps for c in cfg.carriers}
         for d in cfg.demands.values():
             for t, x in enumerate(schedule_values(d.forecast, inputs, starts, tz)):
@@ -125,24 +128,24 @@ class PlantModel:
             co2 = cfg.co2.factors.get(c)
             factors = schedule_values(co2, inputs, starts, tz) if co2 else [0.0] * self.steps
             for t in range(self.steps):
-                m.demand[c, t] = demand[c][t]
-                m.co2f[c, t] = factors[t]
+                pt.demand[c, t] = demand[c][t]
+                pt.co2f[c, t] = factors[t]
         self._previous(inputs)
         if self.comp is not None:
             self.comp.update(inputs)
 
     def _previous(self, inputs: ModelInputs) -> None:
-        m, prev = self.m, inputs.previous_plan
+        m, pt, prev = self.m, self.params, inputs.previous_plan
         sched = prev.schedule if prev is not None else None
         for u in m.U:
             for t in m.PC:
-                x = float(pyo.value(m.load0[u]))
+                x = pt.load0[u]
                 col = f"{u}.load"
                 if sched is not None and col in sched.columns and len(sched):
                     at = sched.index.asof(pd.Timestamp(self.starts[t]))
                     if at is not None and not pd.isna(at):
                         x = float(sched[col].loc[at])
-                m.prev[u, t] = x
+                pt.prev[u, t] = x
 
     # ----- solve ----------------------------------------------------------------------------
     def solve(self, *, time_limit_s: float, mip_gap: float | None = None) -> PlanResult:

@@ -201,3 +201,23 @@ def test_param_forms_of_bound_and_cost_expressions() -> None:
         assert list(values.values()) == pytest.approx([pyo.value(e) for e in exprs])
     for shape in (m.p * m.q * m.p, m.p**2, (1 + m.p) * m.q, m.p / m.q):
         assert param_form(shape) is None, shape
+
+
+def test_param_tables_write_what_pyomo_reads_and_refuse_nan() -> None:
+    from models.param_tables import ParamTables
+    from optimizer.errors import ModelError
+
+    m = pyo.ConcreteModel()
+    m.T = pyo.Set(initialize=[0, 1])
+    m.d = pyo.Param(["steam", "heat"], m.T, mutable=True, initialize=0.0)
+    m.a = pyo.Param(["u1"], mutable=True, initialize=1.0)
+    pt = ParamTables(m)
+    pt.d["heat", 1] = 4.5
+    pt.a["u1"] = 0.0
+    assert pyo.value(m.d["heat", 1]) == 4.5 and pyo.value(m.a["u1"]) == 0.0
+    assert pt.d["heat", 1] == 4.5
+    with pytest.raises(ModelError, match=r"d\[\('steam', 0\)\]: value nan is not finite"):
+        pt.d["steam", 0] = math.nan
+    assert pyo.value(m.d["steam", 0]) == 0.0  # unchanged
+    with pytest.raises(KeyError):
+        pt.d["steam", 7] = 1.0
