@@ -101,7 +101,7 @@ class FormValues:
             return self.constant.copy()
         pv = np.empty(len(self.params) + 1)
         pv[0] = 1.0
-        pv[1:] = np.fromiter((p.value for p in self.params), np.float64, len(self.params))
+        pv[1:] = np.fromiter((p._value for p in self.params), np.float64, len(self.params))
         terms = self.factors * pv[self.first] * pv[self.second]
         return self.constant + np.bincount(self.rows, weights=terms, minlength=self.n)
 
