@@ -2,9 +2,10 @@
 
 Walking a large Pyomo expression to evaluate it costs milliseconds per term every cycle.
 A ``LinearForm`` takes the expression apart once into variables and coefficients; a
-coefficient is a number, a number times one mutable Param (prices, CO2 factors: read from
-the Param each time), or, for anything else, the coefficient expression itself (evaluated
-each time: slower, never wrong). Its value is then one dot product.
+coefficient that is a number or a sum of monomials of mutable Params (prices, CO2 factors,
+tier switches: :func:`models.param_forms.param_form`) is recomputed from the Params in
+one vectorized step; anything else is kept as its expression (evaluated each time: slower,
+never wrong). Its value is then one dot product.
 """
 
 from __future__ import annotations
@@ -13,30 +14,10 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.common.numeric_types import native_numeric_types
-from pyomo.core.base.param import ParamData
-from pyomo.core.expr.numeric_expr import NPV_NegationExpression, NPV_ProductExpression
 from pyomo.repn import generate_standard_repn
 
+from models.param_forms import Form, FormValues, param_form
 from optimizer.errors import ModelError
-
-
-def _scaled_param(e: Any) -> tuple[float, Any] | None:
-    """``e`` as factor x one mutable Param, if it has that shape."""
-    if isinstance(e, ParamData):
-        return 1.0, e
-    if isinstance(e, NPV_NegationExpression):
-        inner = _scaled_param(e.args[0])
-        return None if inner is None else (-inner[0], inner[1])
-    if isinstance(e, NPV_ProductExpression):
-        a, b = e.args
-        if type(a) in native_numeric_types:
-            inner = _scaled_param(b)
-            return None if inner is None else (float(a) * inner[0], inner[1])
-        if type(b) in native_numeric_types:
-            inner = _scaled_param(a)
-            return None if inner is None else (float(b) * inner[0], inner[1])
-    return None
 
 
 class LinearForm:
@@ -45,33 +26,27 @@ class LinearForm:
         if not repn.is_linear():
             raise ModelError(f"objective term {name} is not linear")
         self.vars = list(repn.linear_vars)
-        n = len(self.vars)
-        self.fixed = np.zeros(n)
-        p_idx, p_factor, self.params = [], [], []
-        e_idx, self.exprs = [], []
+        f_idx: list[int] = []
+        forms: list[Form] = []
+        e_idx: list[int] = []
+        self.exprs: list[Any] = []
         for i, c in enumerate(repn.linear_coefs):
-            if type(c) in native_numeric_types:
-                self.fixed[i] = float(c)
-                continue
-            scaled = _scaled_param(c)
-            if scaled is not None:
-                p_idx.append(i)
-                p_factor.append(scaled[0])
-                self.params.append(scaled[1])
-            else:
+            form = param_form(c)
+            if form is None:
                 e_idx.append(i)
                 self.exprs.append(c)
-        self.p_idx = np.array(p_idx, dtype=np.intp)
-        self.p_factor = np.array(p_factor)
+            else:
+                f_idx.append(i)
+                forms.append(form)
+        self.f_idx = np.array(f_idx, dtype=np.intp)
+        self.forms = FormValues(forms)
         self.e_idx = np.array(e_idx, dtype=np.intp)
         self.constant = repn.constant
 
     def value(self) -> float:
         x = np.fromiter((v.value or 0.0 for v in self.vars), float, len(self.vars))
-        coefs = self.fixed.copy()
-        if len(self.params):
-            pv = np.fromiter((p.value for p in self.params), float, len(self.params))
-            coefs[self.p_idx] = self.p_factor * pv
+        coefs = np.empty(len(self.vars))
+        coefs[self.f_idx] = self.forms.values()
         if self.exprs:
             coefs[self.e_idx] = [pyo.value(e) for e in self.exprs]
         return float(coefs @ x) + float(pyo.value(self.constant))

@@ -82,7 +82,8 @@ class PersistentHighs:
         t0 = time.perf_counter()
         opt.set_instance(m)
         self.handover_s = time.perf_counter() - t0
-        # rows whose bounds move with Params: recomputed and handed over in one call
+        # row bounds and objective costs that move with Params: one HiGHS call each
+        self._objective_seen: _MutableObjective | None = None
         self._split_parameter_helpers()
         opt.update_parameters = self._update_parameters
         # (variable, HiGHS column) once: the model's variables never change after hand-over
@@ -131,7 +132,7 @@ class PersistentHighs:
                 cols.append(var_map[h.pyomo_var_id])
                 costs.append(form)
         self.column_costs = ColumnCosts(cols, costs)
-        self._objective_seen: _MutableObjective | None = mo
+        self._objective_seen = mo
 
     def _update_parameters(self) -> None:
         """Pyomo's ``update_parameters``, with the row bounds and objective costs that are
@@ -152,7 +153,7 @@ class PersistentHighs:
         if mo.quadratic_coefs:
             mo.update()  # not our models; Pyomo's own path
             return
-        if mo is not getattr(self, "_objective_seen", None):
+        if mo is not self._objective_seen:
             self._split_objective(mo)  # a new objective (set_objective) since last time
         mo.constant.update()
         self.column_costs.push(hm)
