@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from models.inputs import ModelInputs
+from models.param_tables import ParamTables
 from optimizer.config.control import CvConfig, MvConfig
 from optimizer.config.schema import PlantConfig
 
@@ -168,19 +169,20 @@ class Compensation:
             if cv.cfg.priority == rank:
                 self.m.cap[c] = SOFT
 
-    def update(self, inputs: ModelInputs) -> None:
-        m = self.m
+    def update(self, inputs: ModelInputs, pt: ParamTables) -> None:
+        """This cycle's readings into the block's Params (through ``pt``, as every value
+        read from the plant is: one path, which refuses a non-finite value)."""
         for k, mv in self.mvs.items():
             now = inputs.values[mv.cfg.tag]
             lo, hi = max(mv.lo, now - mv.down), min(mv.hi, now + mv.up)
             if lo > hi:  # the DCS holds it outside the limits: no move this cycle
                 lo = hi = now
-            m.u_now[k], m.u_lo[k], m.u_hi[k] = now, lo, hi
+            pt.u_now[k], pt.u_lo[k], pt.u_hi[k] = now, lo, hi
             if mv.cfg.step:
-                m.k_lo[k] = math.ceil((lo - now) / mv.cfg.step - 1e-9)
-                m.k_hi[k] = math.floor((hi - now) / mv.cfg.step + 1e-9)
+                pt.k_lo[k] = math.ceil((lo - now) / mv.cfg.step - 1e-9)
+                pt.k_hi[k] = math.floor((hi - now) / mv.cfg.step + 1e-9)
         for c, cv in self.cvs.items():
-            m.y_meas[c] = inputs.values[cv.cfg.tag]
+            pt.y_meas[c] = inputs.values[cv.cfg.tag]
 
     def relaxed_by(self, c: str) -> tuple[str, float]:
         lo, hi = pyo.value(self.m.dlo[c]), pyo.value(self.m.dhi[c])

@@ -5,6 +5,8 @@ the value against the Param's domain (``Any`` for ours) for every single value: 
 1,100 values and 4 ms a cycle at 20 units x 96 periods, half of :meth:`PlantModel.update`.
 A :class:`ParamTables` fetches every mutable Param's data objects once; a write is then a
 dict lookup and an attribute store. An unknown index raises ``KeyError`` as Pyomo would.
+Every value the model takes from the plant (units, storage, grid, compensation) is
+written through it, so a non-finite reading is refused in one place.
 """
 
 from __future__ import annotations

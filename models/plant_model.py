@@ -132,7 +132,7 @@ class PlantModel:
                 pt.co2f[c, t] = factors[t]
         self._previous(inputs)
         if self.comp is not None:
-            self.comp.update(inputs)
+            self.comp.update(inputs, pt)
 
     def _previous(self, inputs: ModelInputs) -> None:
         m, pt, prev = self.m, self.params, inputs.previous_plan
