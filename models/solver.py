@@ -95,6 +95,11 @@ class PersistentHighs:
         if opt._solver_model is not None:
             opt._solver_model.setOptionValue("output_flag", False)
 
+    @property
+    def columns(self) -> list[tuple[Any, int]]:
+        """(Pyomo variable, HiGHS column) for every variable of the model."""
+        return self._columns
+
     def _split_parameter_helpers(self) -> None:
         """Row-bound helpers whose bounds are Param forms go to one :class:`RowBounds`;
         any other helper (a mutable coefficient, a bound of another shape) stays Pyomo's."""
