@@ -1,6 +1,6 @@
 """The DCS side of the simulator: permissive, watchdog shed, write validation. Pure.
 
-Decisions (documented in the README):
+Decisions (documented in docs/simulator.md):
 - The watchdog is monitored in **wall-clock** time (the engine's heartbeat runs in real
   time, whatever the simulation speed). It is armed by the first change of the counter
   after start or re-enable; if the counter then stays unchanged for ``timeout_s`` the DCS
