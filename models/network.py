@@ -74,6 +74,33 @@ def add_network(
     m.peak0 = pyo.Param(m.G, mutable=True, initialize=0.0)
     m.c_imp = pyo.Constraint(m.G, m.T, rule=lambda mm, g, t: mm.imp[g, t] <= grids[g].max_import)
     m.c_exp = pyo.Constraint(m.G, m.T, rule=lambda mm, g, t: mm.exp[g, t] <= grids[g].max_export)
+    # one connection imports or exports, not both. Both at once only pays where export
+    # earns at least what import costs (or import is paid for); there the either/or binary
+    # gmode (1 = export) is in force. Elsewhere ``gfree`` = 1 lifts both rows and pins
+    # gmode to 0 (row bounds move with Params: the model is not rebuilt when prices move)
+    exporting = [g for g in sorted(grids) if grids[g].max_export > 0]
+    m.GX = pyo.Set(initialize=exporting, ordered=True)
+    m.gmode = pyo.Var(m.GX, m.T, domain=pyo.Binary)
+    m.gfree = pyo.Param(m.GX, m.T, mutable=True, initialize=1.0)
+    m.c_imp_mode = pyo.Constraint(
+        m.GX,
+        m.T,
+        rule=lambda mm, g, t: (
+            mm.imp[g, t] + grids[g].max_import * mm.gmode[g, t]
+            <= grids[g].max_import * (1 + mm.gfree[g, t])
+        ),
+    )
+    m.c_exp_mode = pyo.Constraint(
+        m.GX,
+        m.T,
+        rule=lambda mm, g, t: (
+            mm.exp[g, t] - grids[g].max_export * mm.gmode[g, t]
+            <= grids[g].max_export * mm.gfree[g, t]
+        ),
+    )
+    m.c_mode_free = pyo.Constraint(
+        m.GX, m.T, rule=lambda mm, g, t: mm.gmode[g, t] <= 1 - mm.gfree[g, t]
+    )
     m.c_peak = pyo.Constraint(
         m.G, m.T, rule=lambda mm, g, t: mm.peak_inc[g] >= mm.imp[g, t] - mm.peak0[g]
     )

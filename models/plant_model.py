@@ -112,6 +112,9 @@ class PlantModel:
                 )
                 for t in range(self.steps):
                     pt.p_imp[n, t], pt.p_exp[n, t] = pi[t], pe[t]
+                if unit.max_export > 0:  # the either/or only where both at once could pay
+                    for t in range(self.steps):
+                        pt.gfree[n, t] = 0.0 if pe[t] >= pi[t] or pi[t] < 0 else 1.0
                 pt.peak0[n] = v[unit.peak_so_far_tag] if unit.peak_so_far_tag else unit.peak_so_far
             elif isinstance(unit, RenewableUnit):
                 fc = schedule_values(unit.forecast, inputs, starts, tz)

@@ -1,7 +1,9 @@
 """Converter units: on/off, startup, min up/down from the plant's state, ramps, curves.
 
 Curves give input as a piecewise-linear function of load. A convex curve (slopes not
-decreasing) is a set of lower bounds — exact when input costs money, and no binaries.
+decreasing) is a set of lower bounds plus its chord as upper bound — exact for a two-point
+(linear) curve; with more points the input lies between the curve and its chord, and at the
+curve whenever input has a positive marginal value (costs money) — no binaries.
 A non-convex curve uses the lambda form with one binary per segment, so a cheap-looking
 middle segment cannot be used without the load actually being in it.
 """
@@ -125,6 +127,19 @@ def _add_curves(m: pyo.ConcreteModel, units: dict[str, ConverterUnit], U: list[s
         )
 
     m.c_curve = pyo.Constraint(m.CUT, m.T, rule=cut)
+
+    # input never above the curve either: a two-point curve is then an equality, a convex
+    # one is held under its chord (end to end). Off, both read input = 0: an off unit
+    # draws nothing, even when its input carrier has a surplus or a negative price.
+    def chord(mm: pyo.ConcreteModel, u: str, t: int) -> pyo.Expression:
+        p0, p1 = units[u].curve[0], units[u].curve[-1]
+        slope = (p1.input - p0.input) / (p1.load - p0.load)
+        return mm.inp[u, t] <= p0.input * mm.on[u, t] + slope * (
+            mm.ld[u, t] - p0.load * mm.on[u, t]
+        )
+
+    m.CONVEX = pyo.Set(initialize=convex, ordered=True)
+    m.c_curve_hi = pyo.Constraint(m.CONVEX, m.T, rule=chord)
 
     pts = [(u, k) for u in nonconvex for k in range(len(units[u].curve))]
     segs = [(u, k) for u in nonconvex for k in range(len(units[u].curve) - 1)]
