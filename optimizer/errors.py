@@ -8,6 +8,7 @@
     │   ├── SecurityError     policy not offered, certificate rejected/unknown, bad credentials
     │   ├── NodeError         a configured node id is missing on the server (names the tag)
     │   └── WriteRefused      a write the writer will not send (non-setpoint tag, bad value)
+    │       └── BasisChanged  the connection was re-established since the values' read
     └── ModelError            the model cannot be built or solved (not: infeasible — that is a
                               result status, never an exception)
 
@@ -65,6 +66,11 @@ class NodeError(PlantIOError):
 
 class WriteRefused(PlantIOError):
     pass
+
+
+class BasisChanged(WriteRefused):
+    """The values were computed from a read in an earlier connection epoch (safety rule 13):
+    the plant may have changed while we were away, so the batch is not sent."""
 
 
 class ModelError(PlantloopError):

@@ -46,6 +46,7 @@ class CycleImage:
     faults: list[PhaseFault] = field(default_factory=list)
     phase_seconds: dict[str, float] = field(default_factory=dict)
     stop_requested: bool = False
+    basis_changed: str | None = None  # the write was refused: reconnected since the read
 
     def fault(self, phase: Phase, message: str) -> None:
         self.faults.append(PhaseFault(phase=phase, message=message))

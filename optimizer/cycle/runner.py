@@ -21,7 +21,7 @@ from optimizer.cycle.record import CycleSummary, Recorder
 from optimizer.cycle.solve import SolveWorker
 from optimizer.cycle.update import build_inputs
 from optimizer.cycle.write import write_batch
-from optimizer.errors import PlantloopError
+from optimizer.errors import BasisChanged, PlantloopError
 from optimizer.interlocks import Interlocks
 from optimizer.outcomes import Outcome
 from optimizer.plantio.types import PlantIO
@@ -107,10 +107,15 @@ class CycleRunner:
             ),
         )
         img.stop_requested = self.stop_requested  # no write once a stop has been asked for
-        if img.write_plan is not None and img.write_plan.writes and not img.stop_requested:
-            writes = img.write_plan.writes
+        if (
+            img.write_plan is not None
+            and img.write_plan.writes
+            and img.snapshot is not None
+            and not img.stop_requested
+        ):
+            writes, epoch = img.write_plan.writes, img.snapshot.epoch
             img.report = await self._guard(
-                img, Phase.WRITE, lambda: write_batch(p.io, writes, io_deadline)
+                img, Phase.WRITE, lambda: write_batch(p.io, writes, io_deadline, epoch=epoch)
             )
 
     async def _guard(
@@ -139,6 +144,8 @@ class CycleRunner:
     def _fault(img: CycleImage, phase: Phase, e: Exception) -> None:
         """The one place a phase's exception becomes a fault on the image: our own errors
         carry an operator-readable message; anything else is a bug, logged with its trace."""
+        if isinstance(e, BasisChanged):  # nothing was sent: the cycle holds (rule 13)
+            img.basis_changed = str(e)
         if isinstance(e, PlantloopError):
             img.fault(phase, str(e))
             log.warning("cycle %d: %s failed: %s", img.number, phase.value, e)
@@ -153,6 +160,11 @@ class CycleRunner:
         faults = tuple(f"{f.phase.value} failed: {f.message}" for f in img.faults)
         if img.stop_requested and wp.writes:
             return Outcome.ABANDONED, (*wp.reasons, "stop requested: nothing written")
+        if img.basis_changed is not None:
+            return Outcome.HELD_BAD_DATA, (
+                *wp.reasons,
+                f"held, nothing written: {img.basis_changed}",
+            )
         write_error = next((f.message for f in img.faults if f.phase is Phase.WRITE), None)
         outcome, reasons = self.parts.interlocks.finish(wp, img.report, write_error)
         return outcome, tuple(dict.fromkeys((*faults, *reasons)))

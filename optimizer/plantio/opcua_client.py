@@ -10,7 +10,10 @@
   then ONE Read of the written nodes to compare;
 - every request under ``asyncio.wait_for``; on connection loss the state goes LOST, reads
   fail until a reconnect (exponential backoff) has re-resolved everything, and no write is
-  ever replayed.
+  ever replayed;
+- connection epoch: incremented on every (re)connect; each snapshot carries it, the first
+  snapshot after a loss is marked stale, and a write whose values were computed from a read
+  in another epoch is refused before sending (``BasisChanged``, safety rule 13).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from asyncua import Client, ua
 
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagRole
-from optimizer.errors import ConnectError, NodeError, PlantIOError, WriteRefused
+from optimizer.errors import BasisChanged, ConnectError, NodeError, PlantIOError, WriteRefused
 from optimizer.plantio.types import (
     ConnectionState,
     Snapshot,
@@ -57,6 +60,8 @@ class OpcUaPlantIO:
         self._reconnect: asyncio.Task[None] | None = None
         self._closing = False
         self._order = list(cfg.tags)
+        self._epoch = 0  # incremented on every (re)connect
+        self._read_epoch: int | None = None  # epoch of the last read
 
     # ----- PlantIO ----------------------------------------------------------------------
     @property
@@ -94,14 +99,17 @@ class OpcUaPlantIO:
             rv.NodeId = self._nodes[tag]
             rv.AttributeId = ua.AttributeIds.Value
             params.NodesToRead.append(rv)
+        epoch = self._epoch
         results = await self._request(client.uaclient.read(params), "read")
         now = datetime.now(UTC)
         readings: dict[str, TagReading] = {}
         for tag, dv in zip(self._order, results, strict=True):
             readings[tag] = _reading(tag, dv)
-        return Snapshot(read_at=now, readings=readings)
+        stale = self._read_epoch is not None and self._read_epoch != epoch
+        self._read_epoch = epoch
+        return Snapshot(read_at=now, readings=readings, stale=stale, epoch=epoch)
 
-    async def write(self, values: Mapping[str, float | int | bool]) -> WriteReport:
+    async def write(self, values: Mapping[str, float | int | bool], *, epoch: int) -> WriteReport:
         for tag, v in values.items():
             t = self.cfg.tags.get(tag)
             if t is None or t.role not in _WRITABLE:
@@ -112,6 +120,11 @@ class OpcUaPlantIO:
             if isinstance(v, float) and not math.isfinite(v):
                 raise WriteRefused(f"tag {tag}: refused, value {v} is not finite")
         client = self._ready()
+        if epoch != self._epoch:  # no await between this check and the send below
+            raise BasisChanged(
+                f"connection re-established since the read (epoch {epoch} -> {self._epoch}): "
+                "values computed from the old session are not written"
+            )
         tags = list(values)
         params = ua.WriteParameters()
         sent: dict[str, Any] = {}
@@ -167,6 +180,7 @@ class OpcUaPlantIO:
         except Exception:
             await self._drop_client()
             raise
+        self._epoch += 1
 
     async def _resolve(self, client: Client) -> None:
         try:

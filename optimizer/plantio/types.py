@@ -39,6 +39,7 @@ class Snapshot:
     read_at: datetime
     readings: Mapping[str, TagReading]
     stale: bool = False  # True when the connection was lost since the last read
+    epoch: int = 0  # connection epoch (session counter) the values were read in
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,14 +79,20 @@ class PlantIO(Protocol):
     async def close(self) -> None: ...
 
     async def read(self) -> Snapshot:
-        """One batched read of every configured tag (value, status, timestamps)."""
+        """One batched read of every configured tag (value, status, timestamps).
+
+        The snapshot carries the connection epoch (a counter incremented on every (re)connect)
+        and is ``stale`` when the connection was lost since the previous read.
+        """
         ...
 
-    async def write(self, values: Mapping[str, float | int | bool]) -> WriteReport:
+    async def write(self, values: Mapping[str, float | int | bool], *, epoch: int) -> WriteReport:
         """One batched write of setpoint/watchdog tags, then one batched read-back.
 
+        ``epoch`` is the connection epoch of the snapshot the values were computed from.
         Raises ``WriteRefused`` (before sending anything) if a tag is not a configured
-        setpoint or watchdog, or a value is NaN/inf.
+        setpoint or watchdog, or a value is NaN/inf; ``BasisChanged`` (a WriteRefused) if
+        the connection was re-established since that read (safety rule 13).
         """
         ...
 

@@ -141,14 +141,18 @@ async def roundtrip(c: PlantConfig) -> None:
         assert r["old"].source_ts is not None
         assert (snap.read_at - r["old"].source_ts).total_seconds() > 3000
         assert io.eu_ranges["sp1"] == (0.0, 100.0)
-        rep = await io.write({"sp1": 42, "watchdog": 5})  # int -> Double; int -> UInt32
+        rep = await io.write(
+            {"sp1": 42, "watchdog": 5}, epoch=snap.epoch
+        )  # int -> Double; int -> UInt32
         assert rep.all_ok, rep
-        out = await io.write({"sp2": 150.0})  # outside EURange: node-opcua may refuse
+        out = await io.write(
+            {"sp2": 150.0}, epoch=snap.epoch
+        )  # outside EURange: node-opcua may refuse
         assert out.outcomes[0].status in ("Good", "BadOutOfRange")
         with pytest.raises(WriteRefused):
-            await io.write({"enable": False})
+            await io.write({"enable": False}, epoch=snap.epoch)
         with pytest.raises(WriteRefused):
-            await io.write({"flow": 1.0})
+            await io.write({"flow": 1.0}, epoch=snap.epoch)
         assert (await io.read()).readings["sp1"].value == 42.0
     finally:
         await io.close()

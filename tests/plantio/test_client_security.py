@@ -66,7 +66,7 @@ async def test_sign_and_encrypt_each_policy(
         snap = await io.read()
         assert snap.readings["boiler1_load"].quality is Quality.GOOD
         assert snap.readings["boiler1_load"].source_ts is not None
-        rep = await io.write({"boiler1_sp": 8.5})
+        rep = await io.write({"boiler1_sp": 8.5}, epoch=snap.epoch)
         assert rep.all_ok and rep.outcomes[0].read_back == 8.5
     finally:
         await io.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from optimizer.errors import ConnectError, WriteRefused
+from optimizer.errors import BasisChanged, ConnectError, WriteRefused
 from optimizer.plantio.types import (
     ConnectionState,
     Quality,
@@ -33,8 +33,15 @@ class FakePlantIO:
         self._state = ConnectionState.DISCONNECTED
         self._listeners: list[StateListener] = []
         self.eu: dict[str, tuple[float, float]] = {}
+        self.epoch = 0  # connection epoch: bumped by connect() and reconnect()
+        self._read_epoch: int | None = None
+
+    def reconnect(self) -> None:
+        """The session was lost and re-established (between two calls of the cycle)."""
+        self.epoch += 1
 
     async def connect(self) -> None:
+        self.epoch += 1
         self._set(ConnectionState.CONNECTED, "fake")
 
     async def close(self) -> None:
@@ -54,12 +61,16 @@ class FakePlantIO:
             )
             for tag, v in self.values.items()
         }
-        return Snapshot(read_at=self.now, readings=readings)
+        stale = self._read_epoch is not None and self._read_epoch != self.epoch
+        self._read_epoch = self.epoch
+        return Snapshot(read_at=self.now, readings=readings, stale=stale, epoch=self.epoch)
 
-    async def write(self, values: Mapping[str, float | int | bool]) -> WriteReport:
+    async def write(self, values: Mapping[str, float | int | bool], *, epoch: int) -> WriteReport:
         for tag in values:
             if tag not in self.writable:
                 raise WriteRefused(f"tag {tag}: not a setpoint or watchdog")
+        if epoch != self.epoch:
+            raise BasisChanged(f"fake plant: epoch {epoch} -> {self.epoch}")
         if self.fail_writes:
             raise ConnectError("fake plant: write timed out")
         self.writes.append(dict(values))
