@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models.inputs import ModelInputs
+from optimizer.config.plant import Outage
 from optimizer.config.schedules import Schedule
 
 
@@ -27,3 +28,21 @@ def schedule_values(
         local = t.astimezone(zone)
         out.append(s.at_minute(local.hour * 60 + local.minute))
     return out
+
+
+def outage_free(
+    outages: list[Outage], starts: list[datetime], step_minutes: float, tz: str
+) -> list[float]:
+    """1.0 per period that no outage overlaps, 0.0 where one does (naive times are local)."""
+    zone = ZoneInfo(tz)
+    step = timedelta(minutes=step_minutes)
+    windows = [
+        (
+            o.start if o.start.tzinfo else o.start.replace(tzinfo=zone),
+            o.end if o.end.tzinfo else o.end.replace(tzinfo=zone),
+        )
+        for o in outages
+    ]
+    return [
+        0.0 if any(s < end and s + step > start for start, end in windows) else 1.0 for s in starts
+    ]

@@ -93,6 +93,8 @@ def required_tags(cfg: PlantConfig) -> set[str]:
             for t in (u.availability_tag, u.status_tag, u.load_tag, u.time_in_state_tag):
                 if t is not None:
                     tags.add(t)
+            for sched in (u.availability, u.fuel_price, u.co2_factor):
+                tags |= _schedule_tags(sched)
         elif isinstance(u, StorageUnit) and u.soc_tag is not None:
             tags.add(u.soc_tag)
         elif isinstance(u, GridUnit):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pyomo.environ as pyo
 
+from models.units import coproduct_output, coproducts_of
 from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
 from optimizer.config.schema import PlantConfig
 
@@ -122,6 +123,17 @@ def add_network(
     m.buy = pyo.Var(m.F, m.T, bounds=(0, None))
     m.p_fuel = pyo.Param(m.F, m.T, mutable=True, initialize=0.0)
 
+    # --- units with their own fuel price / CO2 factor -------------------------------------
+    # a unit with its own price buys its input itself (outside the carrier's balance); its
+    # CO2 is its own factor, or the carrier's. A unit with only its own factor draws from
+    # the carrier and its CO2 is corrected from the carrier's factor to its own.
+    own = sorted(u for u in conv if conv[u].fuel_price is not None)
+    m.OWN = pyo.Set(initialize=own, ordered=True)
+    m.p_own = pyo.Param(m.OWN, m.T, mutable=True, initialize=0.0)
+    uco2 = sorted(u for u in conv if conv[u].co2_factor is not None or u in own)
+    m.UCO2 = pyo.Set(initialize=uco2, ordered=True)
+    m.co2u = pyo.Param(m.UCO2, m.T, mutable=True, initialize=0.0)
+
     # --- balances ----------------------------------------------------------------------
     m.C = pyo.Set(initialize=list(cfg.carriers), ordered=True)
     m.demand = pyo.Param(m.C, m.T, mutable=True, initialize=0.0)
@@ -133,13 +145,15 @@ def add_network(
 
     def balance(mm: pyo.ConcreteModel, c: str, t: int) -> pyo.Expression:
         supply = sum(mm.ld[u, t] for u in conv if conv[u].output == c)
-        supply += sum(conv[u].coproducts[c] * mm.ld[u, t] for u in conv if c in conv[u].coproducts)
+        supply += sum(
+            coproduct_output(mm, u, conv[u], c, t) for u in conv if c in coproducts_of(conv[u])
+        )
         supply += sum(mm.dis[s, t] - mm.ch[s, t] for s in stor if stor[s].carrier == c)
         supply += sum(mm.imp[g, t] - mm.exp[g, t] for g in grids if grids[g].carrier == c)
         supply += sum(mm.gen[r, t] for r in ren if ren[r].carrier == c)
         if c in cfg.tariffs.fuels:
             supply += mm.buy[c, t]
-        use = sum(mm.inp[u, t] for u in conv if conv[u].input == c)
+        use = sum(mm.inp[u, t] for u in conv if conv[u].input == c and u not in own)
         return supply + mm.unmet[c, t] - mm.spill[c, t] == mm.demand[c, t] + use + carrier_delta(
             c, t
         )
@@ -152,6 +166,10 @@ def add_network(
         dh * (m.p_imp[g, t] * m.imp[g, t] - m.p_exp[g, t] * m.exp[g, t]) for g in m.G for t in m.T
     )
     startup = sum(conv[u].startup_cost * m.su[u, t] for u in m.U for t in m.T)
+    startup += sum(
+        conv[u].shutdown_cost * m.sd[u, t] for u in m.U for t in m.T if conv[u].shutdown_cost
+    )
+    own_fuel = sum(dh * m.p_own[u, t] * m.inp[u, t] for u in m.OWN for t in m.T)
     peak = sum(grids[g].peak_charge * m.peak_inc[g] for g in m.G)
     wear = sum(dh * stor[s].cycle_cost * m.dis[s, t] for s in m.S for t in m.T)
     co2 = sum(
@@ -164,12 +182,17 @@ def add_network(
         for c in m.C
         for t in m.T
     )
+    co2 += sum(dh * m.co2u[u, t] * m.inp[u, t] for u in m.UCO2 for t in m.T)
+    co2 -= sum(
+        dh * m.co2f[conv[u].input, t] * m.inp[u, t] for u in m.UCO2 if u not in own for t in m.T
+    )
     m.e_co2 = pyo.Expression(expr=co2)
     m.e_cost = pyo.Expression(
-        expr=fuel_cost + grid_cost + startup + peak + wear + cfg.co2.price * m.e_co2
+        expr=fuel_cost + own_fuel + grid_cost + startup + peak + wear + cfg.co2.price * m.e_co2
     )
     m.e_energy = pyo.Expression(
         expr=sum(dh * m.buy[f, t] for f in m.F for t in m.T)
+        + sum(dh * m.inp[u, t] for u in m.OWN for t in m.T)
         + sum(dh * (m.imp[g, t] - m.exp[g, t]) for g in m.G for t in m.T)
     )
     m.e_penalty = pyo.Expression(

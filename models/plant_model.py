@@ -15,14 +15,14 @@ import pyomo.environ as pyo
 
 from models.compensation import Compensation
 from models.explain import why_texts
-from models.horizon import period_starts, schedule_values
+from models.horizon import outage_free, period_starts, schedule_values
 from models.inputs import ModelInputs
 from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
 from models.param_tables import ParamTables
 from models.result import PlanResult, RelaxedLimit, SolveStatus
 from models.solver import PersistentHighs, RawSolve
-from models.units import add_converters, initial_state
+from models.units import add_converters, has_timed_availability, initial_state
 from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
 from optimizer.config.schema import PlantConfig
 
@@ -49,6 +49,7 @@ class PlantModel:
         self.build_s = time.perf_counter() - t0
         self.params = ParamTables(m)
         self._early = frozenset(m.EARLY)  # a Pyomo set's `in` costs ~1 µs a lookup
+        self._uco2 = frozenset(m.UCO2)
         self.solver = PersistentHighs(m)
         self.starts: list[datetime] = []
         self.warm_start = False  # measured: a MIP start from the last plan did not help (README)
@@ -91,10 +92,23 @@ class PlantModel:
             must_on, must_off = initial_state(
                 u, self.steps, cfg.cycle.step_minutes, running=running, hours_in_state=hours
             )
+            timed = self._timed_availability(u, inputs, starts)
+            if timed is not None:
+                for t in range(self.steps):
+                    pt.avail_t[n, t] = timed[t]
             for t in range(self.steps):
                 if (n, t) in self._early:
-                    pt.must_on[n, t] = must_on[t] if pt.avail[n] else 0.0
+                    up = pt.avail[n] and (timed is None or timed[t])
+                    pt.must_on[n, t] = must_on[t] if up else 0.0
                     pt.must_off[n, t] = must_off[t]
+            if u.fuel_price is not None:
+                for t, p in enumerate(schedule_values(u.fuel_price, inputs, starts, tz)):
+                    pt.p_own[n, t] = p
+            if n in self._uco2:
+                own = u.co2_factor or cfg.co2.factors.get(u.input)
+                factors = schedule_values(own, inputs, starts, tz) if own else [0.0] * self.steps
+                for t in range(self.steps):
+                    pt.co2u[n, t] = factors[t]
         for n, unit in cfg.units.items():
             if isinstance(unit, StorageUnit):
                 soc = v[unit.soc_tag] if unit.soc_tag else unit.initial_soc
@@ -136,6 +150,19 @@ class PlantModel:
         self._previous(inputs)
         if self.comp is not None:
             self.comp.update(inputs, pt)
+
+    def _timed_availability(
+        self, u: ConverterUnit, inputs: ModelInputs, starts: list[datetime]
+    ) -> list[float] | None:
+        """1/0 per period from the unit's availability schedule and planned outages."""
+        if not has_timed_availability(u):
+            return None
+        cfg = self.cfg
+        free = outage_free(u.outages, starts, cfg.cycle.step_minutes, cfg.plant.timezone)
+        if u.availability is not None:
+            sched = schedule_values(u.availability, inputs, starts, cfg.plant.timezone)
+            free = [f if a >= 0.5 else 0.0 for f, a in zip(free, sched, strict=True)]
+        return free
 
     def _previous(self, inputs: ModelInputs) -> None:
         m, pt, prev = self.m, self.params, inputs.previous_plan

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -22,6 +23,21 @@ def is_convex(u: ConverterUnit) -> bool:
     pts = [(p.load, p.input) for p in u.curve]
     slopes = [(y1 - y0) / (x1 - x0) for (x0, y0), (x1, y1) in itertools.pairwise(pts)]
     return all(b >= a - 1e-12 for a, b in itertools.pairwise(slopes))
+
+
+def has_timed_availability(u: ConverterUnit) -> bool:
+    return u.availability is not None or bool(u.outages)
+
+
+def curve_coproducts(u: ConverterUnit) -> list[str]:
+    """Co-products given on the curve points (shared breakpoints)."""
+    return sorted(u.curve[0].coproducts)
+
+
+def uses_lambda(u: ConverterUnit) -> bool:
+    """Lambda form (one binary per segment): a non-convex curve, or co-products with their
+    own curve over more than one segment (their exact value needs the segment)."""
+    return not is_convex(u) or (bool(curve_coproducts(u)) and len(u.curve) > 2)
 
 
 def add_converters(m: pyo.ConcreteModel, units: dict[str, ConverterUnit]) -> None:
@@ -59,9 +75,20 @@ def add_converters(m: pyo.ConcreteModel, units: dict[str, ConverterUnit]) -> Non
     m.c_avail = pyo.Constraint(
         m.U, rule=lambda mm, u: sum(mm.on[u, t] for t in T) <= len(T) * mm.avail[u]
     )
+    # availability per period (a schedule or planned outages): only for units that have one
+    timed = [u for u in U if has_timed_availability(units[u])]
+    m.AVT = pyo.Set(initialize=timed, ordered=True)
+    m.avail_t = pyo.Param(m.AVT, m.T, mutable=True, initialize=1.0)
+    m.c_avail_t = pyo.Constraint(m.AVT, m.T, rule=lambda mm, u, t: mm.on[u, t] <= mm.avail_t[u, t])
     must_run = [(u, t) for u in U if units[u].must_run for t in T]
     m.MUSTRUN = pyo.Set(initialize=must_run, dimen=2, ordered=True)
-    m.c_must_run = pyo.Constraint(m.MUSTRUN, rule=lambda mm, u, t: mm.on[u, t] >= mm.avail[u])
+
+    def must_run_rule(mm: pyo.ConcreteModel, u: str, t: int) -> pyo.Expression:
+        if u in timed:
+            return mm.on[u, t] >= mm.avail[u] * mm.avail_t[u, t]
+        return mm.on[u, t] >= mm.avail[u]
+
+    m.c_must_run = pyo.Constraint(m.MUSTRUN, rule=must_run_rule)
     m.c_must_on = pyo.Constraint(m.EARLY, rule=lambda mm, u, t: mm.on[u, t] >= mm.must_on[u, t])
     m.c_must_off = pyo.Constraint(
         m.EARLY, rule=lambda mm, u, t: mm.on[u, t] <= 1 - mm.must_off[u, t]
@@ -113,7 +140,7 @@ def add_converters(m: pyo.ConcreteModel, units: dict[str, ConverterUnit]) -> Non
 
 
 def _add_curves(m: pyo.ConcreteModel, units: dict[str, ConverterUnit], U: list[str]) -> None:
-    convex = [u for u in U if is_convex(units[u])]
+    convex = [u for u in U if not uses_lambda(units[u])]
     nonconvex = [u for u in U if u not in convex]
 
     cuts = [(u, k) for u in convex for k in range(len(units[u].curve) - 1)]
@@ -195,3 +222,22 @@ def initial_state(
     for t in range(min(max(need, 0), steps)):
         (must_on if running else must_off)[t] = 1.0
     return must_on, must_off
+
+
+def coproduct_output(
+    m: pyo.ConcreteModel, u: str, unit: ConverterUnit, carrier: str, t: int
+) -> Any:
+    """A unit's output of a co-product in period t: a fixed ratio of the load, or its own
+    curve on the unit's breakpoints (lambda form; linear in load and on for two points)."""
+    if carrier in unit.coproducts:
+        return unit.coproducts[carrier] * m.ld[u, t]
+    c = unit.curve
+    if uses_lambda(unit):
+        return sum(c[k].coproducts[carrier] * m.lam[u, k, t] for k in range(len(c)))
+    v0, v1 = c[0].coproducts[carrier], c[-1].coproducts[carrier]
+    slope = (v1 - v0) / (c[-1].load - c[0].load)
+    return v0 * m.on[u, t] + slope * (m.ld[u, t] - c[0].load * m.on[u, t])
+
+
+def coproducts_of(unit: ConverterUnit) -> set[str]:
+    return set(unit.coproducts) | set(curve_coproducts(unit))

@@ -79,8 +79,12 @@ def check_unit_references(cfg: PlantConfig, inv: Invalid) -> Found:
             yield from _carrier(cfg, inv, (*p, "output"), u.output)
             for c in u.coproducts:
                 yield from _carrier(cfg, inv, (*p, "coproducts", c), c)
+            for c in u.curve[0].coproducts:
+                yield from _carrier(cfg, inv, (*p, "curve", 0, "coproducts", c), c)
             for key in ("availability_tag", "status_tag", "load_tag", "time_in_state_tag"):
                 yield from _tag(cfg, inv, (*p, key), getattr(u, key), _MEAS)
+            for key in ("availability", "fuel_price", "co2_factor"):
+                yield from _schedule(cfg, inv, (*p, key), getattr(u, key))
         elif isinstance(u, StorageUnit):
             yield from _carrier(cfg, inv, (*p, "carrier"), u.carrier)
             yield from _tag(cfg, inv, (*p, "soc_tag"), u.soc_tag, _MEAS)
@@ -102,6 +106,7 @@ def check_demands(cfg: PlantConfig, inv: Invalid) -> Found:
         if isinstance(u, ConverterUnit):
             suppliers.add(u.output)
             suppliers.update(u.coproducts)
+            suppliers.update(u.curve[0].coproducts)
         elif isinstance(u, (GridUnit, RenewableUnit)):
             suppliers.add(u.carrier)
     for name, d in cfg.demands.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -30,6 +31,26 @@ class DemandConfig(Section):
 class CurvePoint(Section):
     load: float = Field(description="Primary output of the unit.")
     input: NonNegFloat = Field(description="Input carrier consumed at that load.")
+    coproducts: dict[Name, NonNegFloat] = Field(
+        default_factory=dict,
+        description="Co-product output at this point of the curve (shared breakpoints), e.g. "
+        "a CHP's heat at this fuel input and electrical load: between points it is "
+        "interpolated like the input. Give the same carriers at every point.",
+    )
+
+
+class Outage(Section):
+    """A planned outage (maintenance): the unit is off in every period it overlaps."""
+
+    start: datetime = Field(description="Start, ISO date/time (plant local time if no offset).")
+    end: datetime = Field(description="End, ISO date/time (plant local time if no offset).")
+    reason: str = Field(default="", description="Why, for the plan's explanation.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Outage:
+        if self.end <= self.start:
+            raise ValueError(f"end must be after start (got {self.start} .. {self.end})")
+        return self
 
 
 class UnitType(StrEnum):
@@ -52,18 +73,41 @@ class ConverterUnit(Section):
     input: Name
     output: Name
     coproducts: dict[Name, NonNegFloat] = Field(
-        default_factory=dict, description="Extra output carriers per unit of load (CHP heat)."
+        default_factory=dict,
+        description="Extra output carriers per unit of load (CHP heat as a fixed ratio); for "
+        "a co-product with its own curve give it on the curve points instead.",
     )
     min_load: NonNegFloat
     max_load: PositiveFloat
     curve: list[CurvePoint] = Field(min_length=2)
-    startup_cost: NonNegFloat = 0.0
+    startup_cost: NonNegFloat = Field(default=0.0, description="Cost of each start.")
+    shutdown_cost: NonNegFloat = Field(default=0.0, description="Cost of each stop.")
+    fuel_price: Schedule | None = Field(
+        default=None,
+        description="Price per input-unit·h where this unit pays another price than its input "
+        "carrier's tariff (own contract): the unit then buys its input itself, outside the "
+        "carrier's balance.",
+    )
+    co2_factor: Schedule | None = Field(
+        default=None,
+        description="t CO2 per input-unit·h of this unit, instead of its input carrier's "
+        "factor (e.g. a biogas share).",
+    )
     min_up_steps: int = Field(default=1, ge=1)
     min_down_steps: int = Field(default=1, ge=1)
     ramp_up: PositiveFloat | None = Field(default=None, description="Max load increase per step.")
     ramp_down: PositiveFloat | None = None
     availability_tag: Name | None = Field(
-        default=None, description="Measurement tag; 0/false forces the unit off."
+        default=None, description="Measurement tag; 0/false forces the unit off (whole horizon)."
+    )
+    availability: Schedule | None = Field(
+        default=None,
+        description="Availability per period (< 0.5 forces the unit off in that period): a "
+        "forecast tag, or a time-of-day table such as 0 from 06:00 and 1 from 09:00.",
+    )
+    outages: list[Outage] = Field(
+        default_factory=list,
+        description="Planned outages (maintenance windows): off in every period they overlap.",
     )
     status_tag: Name | None = Field(
         default=None, description="Measurement tag: is the unit running now (initial state)."
@@ -91,6 +135,16 @@ class ConverterUnit(Section):
                 raise ValueError(
                     f"curve points must be strictly increasing in load (got {a} then {b})"
                 )
+        carriers = {frozenset(p.coproducts) for p in self.curve}
+        if len(carriers) > 1:
+            raise ValueError("curve points must all give the same coproducts carriers")
+        both = set(self.coproducts) & set(self.curve[0].coproducts)
+        if both:
+            raise ValueError(
+                f"coproduct {sorted(both)[0]!r} is given as a ratio and on the curve: use one"
+            )
+        if self.output in self.curve[0].coproducts or self.output in self.coproducts:
+            raise ValueError(f"the output {self.output!r} cannot also be a coproduct")
         if abs(loads[0] - self.min_load) > 1e-9 or abs(loads[-1] - self.max_load) > 1e-9:
             raise ValueError(
                 f"curve must span min_load..max_load = {self.min_load}..{self.max_load} "
