@@ -11,9 +11,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from optimizer.config.schema import PlantConfig
 from optimizer.cycle.image import CycleImage
+from optimizer.cycle.plan_record import plan_record
 from optimizer.decisions.record import (
     DecisionRecord,
     InputRecord,
@@ -94,7 +96,16 @@ class Recorder:
             watchdog=img.write_plan.watchdog if img.write_plan else None,
             sequence=img.write_plan.sequence if img.write_plan else None,
             phase_seconds=dict(img.phase_seconds),
+            plan=self._plan(img),
         )
+
+    def _plan(self, img: CycleImage) -> dict[str, Any] | None:
+        """The plan block is for people; a bug in it must not cost the cycle its record."""
+        try:
+            return plan_record(self.cfg, img.plan, img.inputs)
+        except Exception:
+            log.exception("cycle %d: plan not recorded", img.number)
+            return None
 
 
 def _inputs(img: CycleImage) -> tuple[InputRecord, ...]:

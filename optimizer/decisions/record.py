@@ -95,6 +95,7 @@ class DecisionRecord:
     watchdog: int | None = None
     sequence: int | None = None  # cycle number sent with the setpoints (interlocks.sequence_tag)
     phase_seconds: Mapping[str, float] = field(default_factory=dict)
+    plan: Mapping[str, Any] | None = None  # the horizon plan per carrier (cycle/plan_record)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +114,7 @@ class DecisionRecord:
             "watchdog": self.watchdog,
             "sequence": self.sequence,
             "phase_seconds": dict(self.phase_seconds),
+            "plan": dict(self.plan) if self.plan is not None else None,
         }
 
 

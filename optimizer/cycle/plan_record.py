@@ -1,0 +1,139 @@
+"""The cycle's plan over the horizon, per carrier, as the decision log keeps it.
+
+The solver's schedule has one column per unit quantity; operators read it per carrier:
+which units supply it, what the site needs, what storage and the grid do, at which price.
+This module regroups the schedule (plus demand and price from the cycle's inputs) into
+that shape once, when the cycle is recorded, so the console and exports can show the plan
+of any past cycle without the config that produced it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from models.horizon import schedule_values
+from models.inputs import ModelInputs
+from models.result import PlanResult
+from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
+from optimizer.config.schema import PlantConfig
+
+
+def plan_record(
+    cfg: PlantConfig, plan: PlanResult | None, inputs: ModelInputs | None
+) -> dict[str, Any] | None:
+    """The plan block of a decision record; None when the cycle has no usable plan."""
+    if plan is None or inputs is None or not plan.has_safe_plan or plan.schedule.empty:
+        return None
+    sched = plan.schedule
+    if not isinstance(sched.index, pd.DatetimeIndex):
+        return None
+    starts = [t.to_pydatetime() for t in sched.index]
+    tz = cfg.plant.timezone
+
+    def col(name: str) -> list[float]:
+        if name not in sched.columns:
+            return [0.0] * len(starts)  # the model has no such variable: nothing flows
+        return [round(float(x), 6) for x in sched[name]]
+
+    carriers: dict[str, dict[str, Any]] = {
+        c: {
+            "unit": cc.unit,
+            "supply": {},
+            "use": {},
+            "demand": _fit([0.0] * len(starts), len(starts)),
+        }
+        for c, cc in cfg.carriers.items()
+    }
+    for d in cfg.demands.values():
+        values = _fit(schedule_values(d.forecast, inputs, starts, tz), len(starts))
+        entry = carriers[d.carrier]
+        entry["demand"] = [
+            None if a is None or b is None else round(a + b, 6)
+            for a, b in zip(entry["demand"], values, strict=True)
+        ]
+    storage: dict[str, Any] = {}
+    grid: dict[str, Any] = {}
+    for n, u in cfg.units.items():
+        if isinstance(u, ConverterUnit):
+            load = col(f"{n}.load")
+            carriers[u.output]["supply"][n] = load
+            for c, per_load in u.coproducts.items():
+                carriers[c]["supply"][n] = [round(per_load * x, 6) for x in load]
+            carriers[u.input]["use"][n] = col(f"{n}.input")
+        elif isinstance(u, StorageUnit):
+            net = col(f"{n}.net_discharge")
+            carriers[u.carrier]["supply"][n] = net
+            storage[n] = {"carrier": u.carrier, "capacity": u.capacity, "soc": col(f"{n}.soc")}
+        elif isinstance(u, GridUnit):
+            imp, exp = col(f"{n}.import"), col(f"{n}.export")
+            carriers[u.carrier]["supply"][n] = [
+                round(a - b, 6) for a, b in zip(imp, exp, strict=True)
+            ]
+            g: dict[str, Any] = {
+                "carrier": u.carrier,
+                "import": imp,
+                "export": exp,
+                "import_price": _nums(
+                    _fit(schedule_values(u.import_price, inputs, starts, tz), len(starts))
+                ),
+            }
+            if u.export_price is not None:
+                g["export_price"] = _nums(
+                    _fit(schedule_values(u.export_price, inputs, starts, tz), len(starts))
+                )
+            grid[n] = g
+        elif isinstance(u, RenewableUnit):
+            carriers[u.carrier]["supply"][n] = col(f"{n}.output")
+    for c, entry in carriers.items():
+        unmet = col(f"{c}.unmet")
+        if any(unmet):
+            entry["unmet"] = unmet
+    for c, prices in _marginal_prices(plan).items():
+        if c in carriers:
+            carriers[c]["marginal_price"] = _nums(prices)
+    return {
+        "periods": [_iso(t) for t in starts],
+        "step_minutes": cfg.cycle.step_minutes,
+        "currency": cfg.tariffs.currency,
+        "carriers": carriers,
+        "storage": storage,
+        "grid": grid,
+        "fuels": {
+            f: _nums(_fit(schedule_values(fc.price, inputs, starts, tz), len(starts)))
+            for f, fc in cfg.tariffs.fuels.items()
+        },
+    }
+
+
+def _marginal_prices(plan: PlanResult) -> Mapping[str, Sequence[float]]:
+    """Per-carrier marginal prices, when the model reports them (the model work that adds
+    them names the field ``marginal_prices``; older results do not have it)."""
+    found = getattr(plan, "marginal_prices", None)
+    return found if isinstance(found, Mapping) else {}
+
+
+def _fit(xs: list[float], n: int) -> list[float | None]:
+    """A forecast shorter than the horizon leaves the periods it does not cover empty."""
+    return [*xs[:n], *([None] * (n - len(xs)))]
+
+
+def _nums(xs: Any) -> list[float | None]:
+    """Rounded to 6 decimals (the plan is a picture; the solver's own tolerance is larger);
+    a missing or non-finite value is kept as null, never turned into a number."""
+    out: list[float | None] = []
+    for x in xs:
+        if x is None:
+            out.append(None)
+            continue
+        v = float(x)
+        out.append(round(v, 6) if math.isfinite(v) else None)
+    return out
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
