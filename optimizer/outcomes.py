@@ -15,6 +15,7 @@ class Outcome(StrEnum):
     HELD_RULE = "held_rule"  # a configured interlock rule holds all setpoints
     SHED = "shed"  # too many failures: advisory until the permissive is cycled
     WRITE_FAILED = "write_failed"  # a write was rejected, timed out or did not read back
+    HELD_NO_RECORD = "held_no_record"  # the decision could not be recorded: nothing written
     ABANDONED = "abandoned"  # stop requested during the cycle: nothing written
     ERROR = "error"  # an unexpected failure inside the engine (recorded, loop continues)
 

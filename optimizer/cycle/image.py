@@ -47,6 +47,7 @@ class CycleImage:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     stop_requested: bool = False
     basis_changed: str | None = None  # the write was refused: reconnected since the read
+    unrecorded: str | None = None  # the intent could not be recorded: nothing was written
 
     def fault(self, phase: Phase, message: str) -> None:
         self.faults.append(PhaseFault(phase=phase, message=message))

@@ -1,12 +1,18 @@
-"""Phase 7 — record: turn the cycle's image into one DecisionRecord and append it.
+"""Phase 7 — record: the intent before the write, then one DecisionRecord per cycle.
 
-Recording must not fail the loop: if the log cannot be written the summary says so (and
-the service reports it loudly), and the next cycle tries again.
+No write without a record (safety rule 16): ``intent`` records what the cycle is about to
+write before it is sent; if that fails the runner writes nothing and the cycle holds.
+The finished cycle is then appended with its outcome. Recording never fails the loop and
+never blocks the event loop (``decisions.writer``): if the log cannot be written the
+summary says so, and the next cycle tries again. Pruning (``log.retention_days``) and WAL
+checkpoints run in the background on the log's own thread, between cycles' records.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from optimizer.config.schema import PlantConfig
-from optimizer.cycle.image import CycleImage
+from optimizer.cycle.image import CycleImage, Phase
 from optimizer.cycle.plan_record import plan_record
 from optimizer.decisions.record import (
     DecisionRecord,
@@ -22,7 +28,9 @@ from optimizer.decisions.record import (
     SetpointRecord,
     SolverRecord,
 )
-from optimizer.decisions.store import DecisionLog
+from optimizer.decisions.space import LogSpace, log_space
+from optimizer.decisions.store import DecisionLog, Intent
+from optimizer.decisions.writer import LogUnavailable, LogWriter
 from optimizer.outcomes import Outcome
 
 log = logging.getLogger("plantloop.record")
@@ -39,30 +47,74 @@ class CycleSummary:
     reasons: tuple[str, ...]
     objective: float | None
     solve_time_s: float | None
-    written: Mapping[str, float] = field(default_factory=dict)
+    written: Mapping[str, float] = field(default_factory=dict)  # sent and acknowledged Good
     recorded: bool = True
+    space: LogSpace | None = None  # decision log size and free disk space after this cycle
+
+
+MAINTENANCE_EVERY_S = 3600.0  # prune + WAL checkpoint at most this often
+LOW_SPACE_BYTES = 1024**3  # below this much free disk, every cycle's reasons say so
 
 
 class Recorder:
     def __init__(
-        self, cfg: PlantConfig, decision_log: DecisionLog, *, config_hash: str, advisory: bool
+        self,
+        cfg: PlantConfig,
+        decision_log: DecisionLog,
+        *,
+        config_hash: str,
+        advisory: bool,
+        maintenance_every_s: float = MAINTENANCE_EVERY_S,
     ) -> None:
         self.cfg = cfg
         self.log = decision_log
+        self.writer = LogWriter(decision_log)
         self.config_hash = config_hash
         self.run_id = uuid.uuid4().hex[:12]
         self.mode = "advisory" if advisory else cfg.cycle.mode.value
+        self.last_cycle = decision_log.last_cycle()  # cycle numbers continue across restarts
+        self.maintenance_every_s = maintenance_every_s
+        self._last_maintenance = time.monotonic()
+        self._maintenance: asyncio.Task[None] | None = None
 
-    def record(
+    async def intent(self, img: CycleImage, at: datetime) -> str | None:
+        """Record what the cycle is about to write. None when recorded; else why not
+        (then nothing may be written)."""
+        wp = img.write_plan
+        assert wp is not None
+        it = Intent(
+            run_id=self.run_id,
+            cycle=img.number,
+            at=at,
+            config_hash=self.config_hash,
+            mode=self.mode,
+            outcome=wp.outcome.value,
+            writes=wp.writes,
+            sequence=wp.sequence,
+            watchdog=wp.watchdog,
+        )
+        try:
+            await self.writer.call(lambda db: db.append_intent(it))
+        except LogUnavailable as e:
+            log.error("cycle %d: intent NOT recorded, nothing written: %s", img.number, e)
+            return f"decision log: the intent could not be recorded ({e})"
+        return None
+
+    async def record(
         self, img: CycleImage, *, ended: datetime, outcome: Outcome, reasons: tuple[str, ...]
     ) -> CycleSummary:
         rec = self.build(img, ended=ended, outcome=outcome, reasons=reasons)
         recorded = True
         try:
-            self.log.append(rec)
-        except Exception as e:  # disk full, locked file: say so, keep the loop alive
+            await self.writer.call(lambda db: db.append(rec))
+        except LogUnavailable as e:  # disk full, locked file: say so, keep the loop alive
             recorded = False
-            log.error("cycle %d NOT recorded in %s: %s", img.number, self.log.path, e)
+            log.error("cycle %d NOT recorded: %s", img.number, e)
+            reasons = (*reasons, f"decision log write FAILED: {e}")
+        space = log_space(self.log.path)
+        if space.free_bytes < LOW_SPACE_BYTES:
+            reasons = (*reasons, f"decision log disk low: {space.describe()}")
+        self._maybe_maintain()
         written = {s.tag: s.written for s in rec.setpoints if s.written is not None}
         solver = rec.solver
         return CycleSummary(
@@ -70,12 +122,43 @@ class Recorder:
             started=img.started,
             ended=ended,
             outcome=outcome.value,
-            reasons=reasons if recorded else (*reasons, "decision log write FAILED"),
+            reasons=reasons,
             objective=solver.objective if solver else None,
             solve_time_s=solver.solve_time_s if solver else None,
             written=written,
             recorded=recorded,
+            space=space,
         )
+
+    def _maybe_maintain(self) -> None:
+        if self._maintenance is not None and not self._maintenance.done():
+            return
+        if time.monotonic() - self._last_maintenance < self.maintenance_every_s:
+            return
+        self._last_maintenance = time.monotonic()
+        self._maintenance = asyncio.get_running_loop().create_task(self.maintain())
+
+    async def maintain(self) -> None:
+        """Prune past the retention in small batches (each its own call, so a cycle's
+        records slip in between), then checkpoint the WAL. Failures are reported, retried
+        at the next interval."""
+        days = self.cfg.log.retention_days
+        try:
+            while days is not None:
+                res = await self.writer.call(lambda db: db.prune(days, batch=500))
+                if res.records:
+                    log.info("decision log: pruned %d records (> %d days)", res.records, days)
+                if res.done:
+                    break
+            await self.writer.call(lambda db: db.checkpoint_wal())
+        except LogUnavailable as e:
+            log.error("decision log maintenance failed (retried later): %s", e)
+
+    async def aclose(self) -> None:
+        """Wait for background maintenance, finish queued log calls, close the file."""
+        if self._maintenance is not None:
+            await asyncio.gather(self._maintenance, return_exceptions=True)
+        await asyncio.to_thread(self.writer.close)
 
     def build(
         self, img: CycleImage, *, ended: datetime, outcome: Outcome, reasons: tuple[str, ...]
@@ -162,17 +245,29 @@ def _relaxed(r: object) -> dict[str, object]:
 
 
 def _setpoints(img: CycleImage) -> tuple[SetpointRecord, ...]:
+    """``sent``: the value went out in the write request; ``written``: sent and the
+    server acknowledged it Good. Values of an abandoned, refused or unrecorded batch are
+    neither; the read-back is recorded as read, whatever it shows."""
     wp = img.write_plan
     if wp is None:
         return ()
     results = {o.tag: o for o in img.report.outcomes} if img.report else {}
     out: list[SetpointRecord] = []
     for d in wp.decisions:
-        sent = wp.writes.get(d.tag)
+        planned = wp.writes.get(d.tag)
         res = results.get(d.tag)
         reason = d.reason
-        if d.to_write is not None and sent is None:
-            reason = "; ".join(x for x in (reason, f"not written: cycle {wp.outcome.value}") if x)
+        if d.to_write is not None and planned is None:
+            reason = _join(reason, f"not written: cycle {wp.outcome.value}")
+        elif planned is not None and res is None:
+            reason = _join(
+                reason,
+                "not written: the write failed, no acknowledgement"
+                if img.failed(Phase.WRITE)
+                else "not written: the batch was not sent",
+            )
+        elif res is not None and not res.ok:
+            reason = _join(reason, f"not written: the server answered {res.status}")
         rb = res.read_back if res is not None else None
         out.append(
             SetpointRecord(
@@ -180,10 +275,15 @@ def _setpoints(img: CycleImage) -> tuple[SetpointRecord, ...]:
                 current=d.current,
                 proposed=d.proposed,
                 clamped_to=d.clamped_to,
-                written=float(sent) if sent is not None else None,
+                sent=float(res.requested) if res is not None else None,
+                written=float(res.requested) if res is not None and res.ok else None,
                 read_back=float(rb) if isinstance(rb, int | float) else None,
                 write_status=res.status if res is not None else None,
                 reason=reason,
             )
         )
     return tuple(out)
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)

@@ -49,7 +49,7 @@ class CycleParts:
 class CycleRunner:
     def __init__(self, parts: CycleParts) -> None:
         self.parts = parts
-        self.number = 0
+        self.number = parts.recorder.last_cycle  # continues the log's numbering
         self._previous_plan: PlanResult | None = None
         self.stop_requested = False
         self.last_phase_seconds: dict[str, float] = {}
@@ -64,7 +64,7 @@ class CycleRunner:
         except Exception as e:  # a bug in a phase wrapper: still record the cycle
             log.exception("cycle %d: unexpected failure", img.number)
             img.fault(Phase.RECORD, f"unexpected {type(e).__name__}: {e}")
-        return self._record(img)
+        return await self._record(img)
 
     async def _phases(self, img: CycleImage) -> None:
         p = self.parts
@@ -114,6 +114,10 @@ class CycleRunner:
             and not img.stop_requested
         ):
             writes, epoch = img.write_plan.writes, img.snapshot.epoch
+            # no write without a record (rule 16): the intent first, or nothing is sent
+            img.unrecorded = await p.recorder.intent(img, p.clock.now())
+            if img.unrecorded is not None:
+                return
             img.report = await self._guard(
                 img, Phase.WRITE, lambda: write_batch(p.io, writes, io_deadline, epoch=epoch)
             )
@@ -165,17 +169,19 @@ class CycleRunner:
                 *wp.reasons,
                 f"held, nothing written: {img.basis_changed}",
             )
+        if img.unrecorded is not None:
+            return Outcome.HELD_NO_RECORD, (*wp.reasons, f"held, nothing written: {img.unrecorded}")
         write_error = next((f.message for f in img.faults if f.phase is Phase.WRITE), None)
         outcome, reasons = self.parts.interlocks.finish(wp, img.report, write_error)
         return outcome, tuple(dict.fromkeys((*faults, *reasons)))
 
-    def _record(self, img: CycleImage) -> CycleSummary:
+    async def _record(self, img: CycleImage) -> CycleSummary:
         self.last_phase_seconds = dict(img.phase_seconds)
         try:
             outcome, reasons = self._outcome(img)
         except Exception as e:
             log.exception("cycle %d: outcome failed", img.number)
             outcome, reasons = Outcome.ERROR, (f"unexpected {type(e).__name__}: {e}",)
-        return self.parts.recorder.record(
+        return await self.parts.recorder.record(
             img, ended=self.parts.clock.now(), outcome=outcome, reasons=reasons
         )

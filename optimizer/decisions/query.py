@@ -1,19 +1,50 @@
-"""Reading the decision log back for review and export (pandas)."""
+"""Reading the decision log back: the read API for `plantloop log`, the console and exports.
+
+Every function opens the file read-only (a read-only copy works too) and closes it again.
+Times are ISO 8601 strings in UTC with their offset (``+00:00``).
+
+- ``read_log``      one row per finished cycle (summary columns), optionally one tag's row
+- ``read_records``  full records as dicts, the shape of ``DecisionRecord.to_dict()``
+                    plus ``id`` and ``hash`` (see docs/decision-log.md)
+- ``read_intents``  the intents (what a cycle was about to write) with their cycle numbers
+- ``export_frame``  every field of the records, flattened to one row per cycle
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from optimizer.decisions import codec
+from optimizer.decisions.store import (
+    CYCLE_COLUMNS,
+    INPUT_COLUMNS,
+    SETPOINT_COLUMNS,
+    check_schema,
+)
 from optimizer.errors import InputError
 
-_CYCLE_COLUMNS = (
-    "c.cycle, c.started, c.ended, c.outcome, c.reasons, c.objective, c.gap, "
-    "c.solve_time_s, c.solver_status, c.run_id, c.config_hash"
+SUMMARY_COLUMNS = (
+    "run_id",
+    "cycle",
+    "started",
+    "ended",
+    "outcome",
+    "reasons",
+    "objective",
+    "gap",
+    "solve_time_s",
+    "solver_status",
+    "mode",
+    "sequence",
+    "watchdog",
+    "config_hash",
 )
 
 
@@ -28,6 +59,22 @@ def parse_time(text: str, what: str) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
+def _filters(
+    since: datetime | None, until: datetime | None, outcome: str | None, kind: str = "cycle"
+) -> tuple[list[str], list[Any]]:
+    where, args = ["c.kind = ?"], [kind]
+    if since is not None:
+        where.append("c.started >= ?")
+        args.append(codec.utc(since))
+    if until is not None:
+        where.append("c.started < ?")
+        args.append(codec.utc(until))
+    if outcome is not None:
+        where.append("c.outcome = ?")
+        args.append(outcome)
+    return where, args
+
+
 def read_log(
     path: str | Path,
     *,
@@ -38,69 +85,235 @@ def read_log(
     limit: int | None = None,
 ) -> pd.DataFrame:
     """One row per cycle; with ``tag``, that tag's setpoint or input columns beside it."""
-    db = _open(Path(path))
+    db = open_log(Path(path))
     try:
-        where, args = [], []
-        if since is not None:
-            where.append("c.started >= ?")
-            args.append(since.isoformat(timespec="microseconds"))
-        if until is not None:
-            where.append("c.started < ?")
-            args.append(until.isoformat(timespec="microseconds"))
-        if outcome is not None:
-            where.append("c.outcome = ?")
-            args.append(outcome)
-        cols, join = _CYCLE_COLUMNS, ""
+        where, args = _filters(since, until, outcome)
+        cols = ", ".join(f"c.{c}" for c in SUMMARY_COLUMNS)
+        join, extra_cols, kind = "", "", ""
         if tag is not None:
-            kind = _tag_kind(db, tag)
+            kind, tag_id = _tag_kind(db, tag)
             if kind == "setpoints":
-                cols += (
-                    ", s.current, s.proposed, s.clamped_to, s.written, s.read_back, "
-                    "s.write_status, s.reason"
-                )
-                join = "JOIN setpoints s ON s.cycle_id = c.id AND s.tag = ?"
+                extra_cols = ", " + ", ".join(f"s.{c}" for c in SETPOINT_COLUMNS)
+                join = "JOIN setpoints s ON s.cycle_id = c.id AND s.tag_id = ?"
             else:
-                cols += ", i.value, i.quality, i.status, i.source_ts, i.used, i.issue"
-                join = "JOIN inputs i ON i.cycle_id = c.id AND i.tag = ?"
-            args.insert(0, tag)
-        sql = f"SELECT {cols} FROM cycles c {join}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+                extra_cols = ", " + ", ".join(f"i.{c}" for c in INPUT_COLUMNS)
+                join = "JOIN inputs i ON i.cycle_id = c.id AND i.tag_id = ?"
+            args.insert(0, tag_id)
+        sql = f"SELECT {cols}{extra_cols} FROM cycles c {join} WHERE {' AND '.join(where)}"
         sql += " ORDER BY c.id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        df = pd.read_sql_query(sql, db, params=args).iloc[::-1].reset_index(drop=True)
+        rows = db.execute(sql, args).fetchall()[::-1]
+        names = _names(db) if kind == "inputs" else {}
     finally:
         db.close()
-    df["reasons"] = df["reasons"].map(lambda s: "; ".join(json.loads(s)))
-    return df
+    n = len(SUMMARY_COLUMNS)
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        d = dict(zip(SUMMARY_COLUMNS, r[:n], strict=True))
+        d["reasons"] = "; ".join(json.loads(d["reasons"]))
+        if kind == "setpoints":
+            d |= {k: v for k, v in codec.setpoint_dict(str(tag), r[n:]).items() if k != "tag"}
+        elif kind == "inputs":
+            status = names.get(r[n + 3])
+            d |= {k: v for k, v in codec.input_dict(str(tag), status, r[n:]).items() if k != "tag"}
+        out.append(d)
+    cols_out = list(SUMMARY_COLUMNS)
+    if kind == "setpoints":
+        cols_out += list(SETPOINT_COLUMNS)
+    elif kind == "inputs":
+        cols_out += ["value", "quality", "status", "source_ts", "used", "issue", "substituted"]
+    return pd.DataFrame(out, columns=cols_out)
 
 
-def read_records(path: str | Path, cycles: list[int] | None = None) -> list[dict[str, object]]:
-    """Full records (as stored JSON) for replay and export."""
-    db = _open(Path(path))
+def read_records(
+    path: str | Path,
+    cycles: Iterable[int] | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    outcome: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Full cycle records, oldest first, each as ``DecisionRecord.to_dict()`` + id, hash."""
+    db = open_log(Path(path))
     try:
-        rows = db.execute("SELECT record FROM cycles ORDER BY id").fetchall()
+        where, args = _filters(since, until, outcome)
+        if cycles is not None:
+            wanted = sorted(set(cycles))
+            where.append(f"c.cycle IN ({', '.join('?' * len(wanted))})")
+            args.extend(wanted)
+        return _records(db, where, args, limit)
     finally:
         db.close()
-    recs = [json.loads(r[0]) for r in rows]
-    return [r for r in recs if cycles is None or r["cycle"] in cycles]
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def read_intents(path: str | Path, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Intents, oldest first: run_id, cycle, at, outcome planned, writes, sequence, watchdog."""
+    db = open_log(Path(path))
+    try:
+        sql = (
+            "SELECT id, run_id, cycle, started, outcome, detail, sequence, watchdog "
+            "FROM cycles WHERE kind = 'intent' ORDER BY id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = db.execute(sql).fetchall()[::-1]
+    finally:
+        db.close()
+    return [
+        {
+            "id": r[0],
+            "run_id": r[1],
+            "cycle": r[2],
+            "at": r[3],
+            "outcome": r[4],
+            "writes": json.loads(r[5])["writes"],
+            "sequence": r[6],
+            "watchdog": r[7],
+        }
+        for r in rows
+    ]
+
+
+def _records(
+    db: sqlite3.Connection, where: Sequence[str], args: Sequence[Any], limit: int | None
+) -> list[dict[str, Any]]:
+    cols = ", ".join(f"c.{c}" for c in CYCLE_COLUMNS)
+    sql = f"SELECT c.id, {cols}, c.hash FROM cycles c WHERE {' AND '.join(where)} ORDER BY c.id"
+    if limit is not None:
+        sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY id"
+    rows = db.execute(sql, list(args)).fetchall()
+    if not rows:
+        return []
+    names = _names(db)
+    lo, hi = rows[0][0], rows[-1][0]
+    sps: dict[int, list[dict[str, Any]]] = {}
+    for r in db.execute(
+        f"SELECT cycle_id, tag_id, {', '.join(SETPOINT_COLUMNS)} FROM setpoints "
+        "WHERE cycle_id BETWEEN ? AND ? ORDER BY cycle_id, tag_id",
+        (lo, hi),
+    ):
+        sps.setdefault(r[0], []).append(codec.setpoint_dict(names[r[1]], r[2:]))
+    ins: dict[int, list[dict[str, Any]]] = {}
+    for r in db.execute(
+        f"SELECT cycle_id, tag_id, {', '.join(INPUT_COLUMNS)} FROM inputs "
+        "WHERE cycle_id BETWEEN ? AND ? ORDER BY cycle_id, tag_id",
+        (lo, hi),
+    ):
+        ins.setdefault(r[0], []).append(codec.input_dict(names[r[1]], names.get(r[5]), r[2:]))
+    out = []
+    for r in rows:
+        c = dict(zip(CYCLE_COLUMNS, r[1:-1], strict=True))
+        rec: dict[str, Any] = {
+            "id": r[0],
+            "run_id": c["run_id"],
+            "cycle": c["cycle"],
+            "started": c["started"],
+            "ended": c["ended"],
+            "outcome": c["outcome"],
+            "reasons": json.loads(c["reasons"]),
+            "config_hash": c["config_hash"],
+            "mode": c["mode"],
+            "sequence": c["sequence"],
+            "watchdog": c["watchdog"],
+            "inputs": ins.get(r[0], []),
+            "setpoints": sps.get(r[0], []),
+            "hash": r[-1],
+        }
+        rec |= json.loads(c["detail"])
+        out.append(rec)
+    return out
+
+
+def export_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Every field, one row per cycle: summary, why texts, terms, tiers, CV predictions,
+    relaxed limits, and per tag ``sp.TAG.*`` (MV moves) and ``in.TAG.*`` (inputs).
+    Values are exact (not rounded); times are UTC with their offset."""
+    rows = []
+    for rec in records:
+        s = rec.get("solver") or {}
+        row: dict[str, Any] = {
+            k: rec[k]
+            for k in (
+                "run_id",
+                "cycle",
+                "started",
+                "ended",
+                "outcome",
+                "mode",
+                "config_hash",
+                "sequence",
+                "watchdog",
+            )
+        }
+        row["reasons"] = "; ".join(rec["reasons"])
+        row["faults"] = "; ".join(rec.get("faults", []))
+        for k in ("status", "termination", "attempt", "objective", "bound", "gap"):
+            row[f"solver.{k}"] = s.get(k)
+        row["solve_time_s"] = s.get("solve_time_s")
+        row["why"] = " | ".join(s.get("why", []))
+        row["relaxed"] = json.dumps(s.get("relaxed", []))
+        for group in ("terms", "tiers", "cv_predictions", "unmet"):
+            for k, v in (s.get(group) or {}).items():
+                row[f"{group}.{k}"] = v
+        for k, v in (rec.get("phase_seconds") or {}).items():
+            row[f"phase_s.{k}"] = v
+        for sp in rec["setpoints"]:
+            t = sp["tag"]
+            for k, v in sp.items():
+                if k != "tag":
+                    row[f"sp.{t}.{k}"] = v
+            if sp["current"] is not None and sp["clamped_to"] is not None:
+                row[f"sp.{t}.move"] = sp["clamped_to"] - sp["current"]
+        for i in rec["inputs"]:
+            t = i["tag"]
+            for k in ("value", "used", "quality", "status", "source_ts", "issue", "substituted"):
+                v = i[k]
+                row[f"in.{t}.{k}"] = json.dumps(v) if isinstance(v, list) else v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def open_log(path: Path) -> sqlite3.Connection:
+    """Open read-only; a copy on read-only media opens as immutable. One-line errors."""
     if not path.exists():
         raise InputError(f"{path}: no such decision log")
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        db.execute("SELECT 1 FROM cycles LIMIT 1")
-    except sqlite3.DatabaseError as e:
-        raise InputError(f"{path}: not a plantloop decision log ({e})") from None
-    return db
+    last: sqlite3.Error | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        db: sqlite3.Connection | None = None
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+            db.execute("SELECT 1 FROM cycles LIMIT 1")
+        except sqlite3.OperationalError as e:
+            if db is not None:
+                db.close()
+            last = e
+            if "no such table" in str(e):
+                break
+            continue
+        except sqlite3.DatabaseError as e:
+            if db is not None:
+                db.close()
+            raise InputError(f"{path}: not a plantloop decision log ({e})") from None
+        try:
+            check_schema(db, path)
+        except InputError:
+            db.close()
+            raise
+        return db
+    raise InputError(f"{path}: not a plantloop decision log ({last})")
 
 
-def _tag_kind(db: sqlite3.Connection, tag: str) -> str:
-    if db.execute("SELECT 1 FROM setpoints WHERE tag = ? LIMIT 1", (tag,)).fetchone():
-        return "setpoints"
-    if db.execute("SELECT 1 FROM inputs WHERE tag = ? LIMIT 1", (tag,)).fetchone():
-        return "inputs"
+def _names(db: sqlite3.Connection) -> dict[int, str]:
+    return dict(db.execute("SELECT id, name FROM names").fetchall())
+
+
+def _tag_kind(db: sqlite3.Connection, tag: str) -> tuple[str, int]:
+    r = db.execute("SELECT id FROM names WHERE name = ?", (tag,)).fetchone()
+    if r is not None:
+        if db.execute("SELECT 1 FROM setpoints WHERE tag_id = ? LIMIT 1", (r[0],)).fetchone():
+            return "setpoints", int(r[0])
+        if db.execute("SELECT 1 FROM inputs WHERE tag_id = ? LIMIT 1", (r[0],)).fetchone():
+            return "inputs", int(r[0])
     raise InputError(f"--tag {tag}: no such tag in this decision log")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -23,11 +23,11 @@ class InputRecord:
     def to_dict(self) -> dict[str, Any]:
         return {
             "tag": self.tag,
-            "value": _json_value(self.value),
+            "value": json_value(self.value),
             "quality": self.quality,
             "status": self.status,
-            "source_ts": self.source_ts.isoformat() if self.source_ts else None,
-            "used": _json_value(self.used),
+            "source_ts": self.source_ts.astimezone(UTC).isoformat() if self.source_ts else None,
+            "used": json_value(self.used),
             "issue": self.issue,
             "substituted": self.substituted,
         }
@@ -39,13 +39,14 @@ class SetpointRecord:
     current: float | None
     proposed: float | None
     clamped_to: float | None
-    written: float | None  # value sent (None: not written this cycle)
-    read_back: float | None
+    written: float | None  # sent and acknowledged Good (None: not written this cycle)
+    read_back: float | None  # read after the write, recorded whatever it shows
     write_status: str | None  # OPC UA status of the write, e.g. Good, BadOutOfRange
     reason: str = ""  # why written differs from proposed
+    sent: float | None = None  # value sent to the plant (acknowledged or not)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _json_value(getattr(self, k)) for k in self.__dataclass_fields__}
+        return {k: json_value(getattr(self, k)) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,11 +71,11 @@ class SolverRecord:
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         for k in ("terms", "tiers", "cv_predictions", "unmet"):
-            d[k] = {str(a): _json_value(b) for a, b in d[k].items()}
+            d[k] = {str(a): json_value(b) for a, b in d[k].items()}
         d["relaxed"] = [dict(r) for r in self.relaxed]
         d["why"] = list(self.why)
         for k in ("objective", "bound", "gap", "solve_time_s", "wall_time_s"):
-            d[k] = _json_value(d[k])
+            d[k] = json_value(d[k])
         return d
 
 
@@ -118,10 +119,10 @@ class DecisionRecord:
         }
 
 
-def _json_value(v: Any) -> Any:
+def json_value(v: Any) -> Any:
     """JSON has no NaN/inf: they are recorded as strings so nothing is lost or invalid."""
     if isinstance(v, float) and not math.isfinite(v):
         return str(v)
     if isinstance(v, tuple):
-        return [_json_value(x) for x in v]
+        return [json_value(x) for x in v]
     return v

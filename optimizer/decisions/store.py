@@ -1,30 +1,85 @@
-"""The decision log: an append-only SQLite file, one transaction per cycle.
+"""The decision log: an append-only, hash-chained SQLite file, one transaction per record.
 
 WAL journal with ``synchronous=FULL``: a record is on disk when ``append`` returns, so a
-kill -9 (or a power cut) leaves every finished cycle readable; a half-written cycle is
-rolled back by SQLite on the next open. Three tables: ``cycles`` (one row per cycle, the
-full record as JSON in ``record``), ``setpoints`` and ``inputs`` (one row per tag, for
-queries by tag).
+kill -9 (or a power cut) leaves every finished record readable; a half-written one is
+rolled back by SQLite on the next open.
+
+Layout (schema 2, ``PRAGMA user_version``; see docs/decision-log.md):
+
+- ``cycles``: one row per record. ``kind`` is ``cycle`` (a finished cycle), ``intent``
+  (what a cycle is about to write, recorded *before* the write) or ``checkpoint`` (written
+  when old records are pruned). Summary columns for queries; the rest of the record
+  (solver, faults, plan, phase times) as JSON in ``detail``.
+- ``setpoints`` and ``inputs``: one row per tag of a cycle record, numbers as REAL,
+  qualities as small codes, tag and status names interned in ``names``.
+- Every ``cycles`` row stores ``prev_hash`` and ``hash`` = sha256 over the previous hash
+  and the record's content (its row, its setpoint and input rows, names resolved), so any
+  edit, deletion, insertion or reordering breaks the chain (``chain.verify``). Triggers
+  refuse UPDATE and DELETE on every table; only ``prune`` removes the oldest records, in one
+  transaction that also appends a checkpoint carrying the last pruned hash.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from optimizer.decisions import codec
+from optimizer.decisions.chain import GENESIS, record_hash
 from optimizer.decisions.record import DecisionRecord
 from optimizer.errors import InputError
 
-_SCHEMA = """
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_S = 2.0  # a lock held longer than this: the append fails (and the cycle holds)
+WAL_LIMIT_BYTES = 8 * 1024 * 1024  # the -wal file is truncated back to this after checkpoints
+
+TABLES = ("names", "cycles", "setpoints", "inputs")
+CYCLE_COLUMNS = (
+    "kind",
+    "run_id",
+    "cycle",
+    "started",
+    "ended",
+    "outcome",
+    "reasons",
+    "config_hash",
+    "mode",
+    "solver_status",
+    "objective",
+    "gap",
+    "solve_time_s",
+    "sequence",
+    "watchdog",
+    "detail",
+)
+SETPOINT_COLUMNS = (
+    "current",
+    "proposed",
+    "clamped_to",
+    "sent",
+    "written",
+    "read_back",
+    "write_status",
+    "reason",
+)
+INPUT_COLUMNS = ("value", "used", "quality", "status_id", "source_us", "flags", "extra", "issue")
+
+_TABLES_SQL = f"""
+CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS cycles (
     id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
     run_id TEXT NOT NULL,
     cycle INTEGER NOT NULL,
     started TEXT NOT NULL,
-    ended TEXT NOT NULL,
-    outcome TEXT NOT NULL,
+    ended TEXT,
+    outcome TEXT,
     reasons TEXT NOT NULL,
     config_hash TEXT NOT NULL,
     mode TEXT NOT NULL,
@@ -32,134 +87,331 @@ CREATE TABLE IF NOT EXISTS cycles (
     objective REAL,
     gap REAL,
     solve_time_s REAL,
-    record TEXT NOT NULL
+    sequence INTEGER,
+    watchdog INTEGER,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS cycles_started ON cycles(started);
+CREATE INDEX IF NOT EXISTS cycles_cycle ON cycles(cycle);
 CREATE TABLE IF NOT EXISTS setpoints (
-    cycle_id INTEGER NOT NULL REFERENCES cycles(id),
-    tag TEXT NOT NULL,
-    current REAL, proposed REAL, clamped_to REAL, written REAL, read_back REAL,
-    write_status TEXT, reason TEXT
-);
-CREATE INDEX IF NOT EXISTS setpoints_tag ON setpoints(tag, cycle_id);
+    cycle_id INTEGER NOT NULL,
+    tag_id INTEGER NOT NULL,
+    current REAL, proposed REAL, clamped_to REAL, sent REAL, written REAL, read_back REAL,
+    write_status TEXT, reason TEXT,
+    PRIMARY KEY (cycle_id, tag_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS inputs (
-    cycle_id INTEGER NOT NULL REFERENCES cycles(id),
-    tag TEXT NOT NULL,
-    value TEXT, quality TEXT, status TEXT, source_ts TEXT, used TEXT, issue TEXT
-);
-CREATE INDEX IF NOT EXISTS inputs_tag ON inputs(tag, cycle_id);
-CREATE TRIGGER IF NOT EXISTS cycles_append_only BEFORE UPDATE ON cycles
-BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+    cycle_id INTEGER NOT NULL,
+    tag_id INTEGER NOT NULL,
+    value REAL, used REAL, quality INTEGER, status_id INTEGER, source_us INTEGER,
+    flags INTEGER NOT NULL, extra TEXT, issue TEXT,
+    PRIMARY KEY (cycle_id, tag_id)
+) WITHOUT ROWID;
+PRAGMA user_version = {SCHEMA_VERSION};
 """
 
 
+def _guards() -> str:
+    out = []
+    for t in TABLES:
+        for op in ("UPDATE", "DELETE"):
+            out.append(
+                f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
+                f"BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;"
+            )
+    return "\n".join(out)
+
+
+GUARDS_SQL = _guards()
+GUARD_NAMES = tuple(f"{t}_no_{op}" for t in TABLES for op in ("update", "delete"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Intent:
+    """What a cycle is about to write, recorded before the write (safety rule 16)."""
+
+    run_id: str
+    cycle: int
+    at: datetime
+    config_hash: str
+    mode: str
+    outcome: str  # the interlocks' planned outcome
+    writes: Mapping[str, float | int | bool]
+    sequence: int | None
+    watchdog: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PruneResult:
+    records: int  # records removed (cycles, intents and older checkpoints)
+    done: bool  # nothing older than the retention is left
+
+
 class DecisionLog:
+    """Writer side. Thread-confined use: one thread at a time (see ``writer.LogWriter``)."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
+            )
+            check_schema(self._db, self.path)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+            self._db.executescript(_TABLES_SQL + GUARDS_SQL)
+            self._head = self._db.execute(
+                "SELECT hash FROM cycles ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            self._names = dict(self._db.execute("SELECT name, id FROM names").fetchall())
         except (sqlite3.Error, OSError) as e:
             raise InputError(f"{self.path}: cannot open the decision log ({e})") from None
 
+    # -- writing -------------------------------------------------------------------------
     def append(self, rec: DecisionRecord) -> None:
         d = rec.to_dict()
         s = rec.solver
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            cur = db.execute(
-                "INSERT INTO cycles (run_id, cycle, started, ended, outcome, reasons, "
-                "config_hash, mode, solver_status, objective, gap, solve_time_s, record) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    rec.run_id,
-                    rec.cycle,
-                    _utc(rec.started),
-                    _utc(rec.ended),
-                    rec.outcome,
-                    json.dumps(list(rec.reasons)),
-                    rec.config_hash,
-                    rec.mode,
-                    s.status if s else None,
-                    _real(s.objective) if s else None,
-                    _real(s.gap) if s else None,
-                    _real(s.solve_time_s) if s else None,
-                    json.dumps(d, allow_nan=False),
-                ),
-            )
-            cid = cur.lastrowid
-            db.executemany(
-                "INSERT INTO setpoints VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        cid,
-                        p.tag,
-                        _real(p.current),
-                        _real(p.proposed),
-                        _real(p.clamped_to),
-                        _real(p.written),
-                        _real(p.read_back),
-                        p.write_status,
-                        p.reason,
-                    )
-                    for p in rec.setpoints
-                ],
-            )
-            db.executemany(
-                "INSERT INTO inputs VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        cid,
-                        i["tag"],
-                        json.dumps(i["value"]),
-                        i["quality"],
-                        i["status"],
-                        i["source_ts"],
-                        json.dumps(i["used"]),
-                        i["issue"],
-                    )
-                    for i in d["inputs"]
-                ],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        detail = {k: v for k, v in d.items() if k not in _RECORD_KEYS_IN_COLUMNS}
+        row = (
+            "cycle",
+            rec.run_id,
+            rec.cycle,
+            codec.utc(rec.started),
+            codec.utc(rec.ended),
+            rec.outcome,
+            json.dumps(list(rec.reasons)),
+            rec.config_hash,
+            rec.mode,
+            s.status if s else None,
+            codec.real(s.objective) if s else None,
+            codec.real(s.gap) if s else None,
+            codec.real(s.solve_time_s) if s else None,
+            rec.sequence,
+            rec.watchdog,
+            json.dumps(detail, allow_nan=False, separators=(",", ":")),
+        )
+        with self._lock:
+            self._write(row, rec.setpoints, rec.inputs)
 
-    def prune(self, retention_days: int, keep_run: str | None = None) -> int:
-        """Delete cycles older than the retention (never the current run's). Returns count."""
-        cutoff = _utc(datetime.now(UTC) - timedelta(days=retention_days))
+    def append_intent(self, it: Intent) -> None:
+        detail = {"writes": {k: codec.plain(v) for k, v in sorted(it.writes.items())}}
+        row = (
+            "intent",
+            it.run_id,
+            it.cycle,
+            codec.utc(it.at),
+            None,
+            it.outcome,
+            "[]",
+            it.config_hash,
+            it.mode,
+            None,
+            None,
+            None,
+            None,
+            it.sequence,
+            it.watchdog,
+            json.dumps(detail, allow_nan=False, separators=(",", ":")),
+        )
+        with self._lock:
+            self._write(row, (), ())
+
+    def _write(self, row: tuple[Any, ...], setpoints: Iterable[Any], inputs: Iterable[Any]) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
+        names = dict(self._names)
         try:
-            ids = "SELECT id FROM cycles WHERE started < ? AND run_id != ?"
-            args = (cutoff, keep_run or "")
-            db.execute(f"DELETE FROM setpoints WHERE cycle_id IN ({ids})", args)
-            db.execute(f"DELETE FROM inputs WHERE cycle_id IN ({ids})", args)
-            n = db.execute("DELETE FROM cycles WHERE started < ? AND run_id != ?", args).rowcount
+            sp_rows = sorted(
+                ((self._intern(p.tag, names), *codec.setpoint_row(p)) for p in setpoints),
+                key=lambda r: r[0],
+            )
+            in_rows = sorted(
+                (
+                    (self._intern(i.tag, names), *codec.input_row(i, self._status(i.status, names)))
+                    for i in inputs
+                ),
+                key=lambda r: r[0],
+            )
+            prev = self._head[0] if self._head else GENESIS
+            ids = {v: k for k, v in names.items()}
+            h = record_hash(prev, row, sp_rows, in_rows, ids)
+            cid = db.execute(
+                f"INSERT INTO cycles ({', '.join(CYCLE_COLUMNS)}, prev_hash, hash) "
+                f"VALUES ({', '.join('?' * (len(CYCLE_COLUMNS) + 2))})",
+                (*row, prev, h),
+            ).lastrowid
+            db.executemany(
+                f"INSERT INTO setpoints VALUES ({', '.join('?' * (len(SETPOINT_COLUMNS) + 2))})",
+                [(cid, *r) for r in sp_rows],
+            )
+            db.executemany(
+                f"INSERT INTO inputs VALUES ({', '.join('?' * (len(INPUT_COLUMNS) + 2))})",
+                [(cid, *r) for r in in_rows],
+            )
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        return int(n)
+        self._names = names
+        self._head = (h,)
+
+    def _intern(self, name: str, names: dict[str, int]) -> int:
+        i = names.get(name)
+        if i is None:
+            cur = self._db.execute("INSERT INTO names (name) VALUES (?)", (name,))
+            i = names[name] = int(cur.lastrowid or 0)
+        return i
+
+    def _status(self, name: str | None, names: dict[str, int]) -> int | None:
+        return None if name is None else self._intern(name, names)
+
+    # -- reading the head -----------------------------------------------------------------
+    def last_cycle(self) -> int:
+        """The highest cycle number in the log (0 for a new log): numbering continues."""
+        with self._lock:
+            r = self._db.execute("SELECT MAX(cycle) FROM cycles").fetchone()
+        return int(r[0] or 0)
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM cycles").fetchone()[0])
+        with self._lock:
+            r = self._db.execute("SELECT COUNT(*) FROM cycles WHERE kind = 'cycle'").fetchone()
+        return int(r[0])
+
+    # -- maintenance ---------------------------------------------------------------------
+    def prune(
+        self, retention_days: float, *, now: datetime | None = None, batch: int = 2000
+    ) -> PruneResult:
+        """Remove up to ``batch`` of the oldest records started before the retention.
+
+        Only a prefix of the chain is removed (never the newest record), and in the same
+        transaction a checkpoint record is appended that names the first kept record and
+        carries the last pruned record's hash, so ``verify`` still passes afterwards.
+        """
+        cutoff = codec.utc((now or datetime.now(UTC)) - timedelta(days=retention_days))
+        with self._lock:
+            db = self._db
+            head = db.execute("SELECT MAX(id) FROM cycles").fetchone()[0]
+            if head is None:
+                return PruneResult(records=0, done=True)
+            # the prefix of old records: ids below the first one inside the retention
+            keep = db.execute(
+                "SELECT MIN(id) FROM cycles WHERE started >= ? OR id = ?", (cutoff, head)
+            ).fetchone()[0]
+            first = db.execute("SELECT MIN(id) FROM cycles").fetchone()[0]
+            upto = min(int(keep), int(first) + batch)
+            if upto <= first:
+                return PruneResult(records=0, done=True)
+            last_pruned = db.execute(
+                "SELECT hash, cycle, started FROM cycles WHERE id = ?", (upto - 1,)
+            ).fetchone()
+            first_kept = db.execute(
+                "SELECT id, prev_hash FROM cycles WHERE id >= ? ORDER BY id LIMIT 1", (upto,)
+            ).fetchone()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for g in GUARD_NAMES:
+                    if g.endswith("_delete"):
+                        db.execute(f"DROP TRIGGER IF EXISTS {g}")
+                db.execute("DELETE FROM setpoints WHERE cycle_id < ?", (upto,))
+                db.execute("DELETE FROM inputs WHERE cycle_id < ?", (upto,))
+                n = db.execute("DELETE FROM cycles WHERE id < ?", (upto,)).rowcount
+                for stmt in GUARDS_SQL.splitlines():
+                    db.execute(stmt)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        self._append_checkpoint(
+            first_kept_id=int(first_kept[0]),
+            last_pruned_hash=str(last_pruned[0]),
+            last_pruned_cycle=int(last_pruned[1]),
+            last_pruned_started=str(last_pruned[2]),
+            pruned=int(n),
+        )
+        return PruneResult(records=int(n), done=upto >= keep)
+
+    def _append_checkpoint(self, **detail: Any) -> None:
+        with self._lock:
+            last = self._db.execute(
+                "SELECT run_id, cycle, config_hash, mode FROM cycles ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            row = (
+                "checkpoint",
+                last[0],
+                int(last[1]),
+                codec.utc(datetime.now(UTC)),
+                None,
+                None,
+                "[]",
+                last[2],
+                last[3],
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                json.dumps(detail, separators=(",", ":")),
+            )
+            self._write(row, (), ())
+
+    def checkpoint_wal(self) -> None:
+        """Copy the WAL into the database and truncate it (bounded ``-wal`` file)."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
 
-def _utc(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat(timespec="microseconds")
+_RECORD_KEYS_IN_COLUMNS = frozenset(
+    {
+        "run_id",
+        "cycle",
+        "started",
+        "ended",
+        "outcome",
+        "reasons",
+        "config_hash",
+        "mode",
+        "inputs",
+        "setpoints",
+        "sequence",
+        "watchdog",
+    }
+)
 
 
-def _real(v: float | None) -> float | None:
-    if v is None:
-        return None
-    x = float(v)
-    return x if x == x and x not in (float("inf"), float("-inf")) else None
+def check_schema(db: sqlite3.Connection, path: Path) -> None:
+    """Refuse a log this version cannot append to or read, with one line naming the file."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    has_cycles = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cycles'"
+    ).fetchone()
+    if version == SCHEMA_VERSION or (version == 0 and not has_cycles):
+        return
+    if version == 0:
+        raise InputError(
+            f"{path}: decision log from an earlier plantloop (no record chain, schema 1); "
+            "review or export it with that version, and give this one a new log file"
+        )
+    raise InputError(
+        f"{path}: decision log schema {version} is newer than this plantloop "
+        f"(schema {SCHEMA_VERSION}); use a newer plantloop"
+    )
+
+
+def child_rows(db: sqlite3.Connection, table: str, cycle_id: int) -> Sequence[tuple[Any, ...]]:
+    cols = SETPOINT_COLUMNS if table == "setpoints" else INPUT_COLUMNS
+    return db.execute(
+        f"SELECT tag_id, {', '.join(cols)} FROM {table} WHERE cycle_id = ? ORDER BY tag_id",
+        (cycle_id,),
+    ).fetchall()

@@ -82,7 +82,10 @@ class LoopService:
         self.io.add_state_listener(self._on_connection)
         with self.printer.step("building the model, connecting"):
             model = await self._build_and_connect()
-        decision_log = DecisionLog(self.log_path)
+        log_file = DecisionLog(self.log_path)
+        recorder = Recorder(
+            self.cfg, log_file, config_hash=self.config_hash, advisory=self.advisory
+        )
         solver = SolveWorker(
             model, time_limit_s=self.cfg.cycle.solver_time_limit_s, mip_gap=self.cfg.cycle.mip_gap
         )
@@ -93,9 +96,7 @@ class LoopService:
                 solver=solver,
                 validator=InputValidator(self.cfg),
                 interlocks=Interlocks(self.cfg),
-                recorder=Recorder(
-                    self.cfg, decision_log, config_hash=self.config_hash, advisory=self.advisory
-                ),
+                recorder=recorder,
                 clock=self.clock,
                 advisory=self.advisory,
                 plan_clock=self.plan_clock,
@@ -118,7 +119,7 @@ class LoopService:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.io.close(), timeout=5)
             solver.close()
-            decision_log.close()
+            await recorder.aclose()
             self.state = RunState.STOPPED
         return self.stats
 

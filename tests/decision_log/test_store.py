@@ -177,7 +177,7 @@ def test_cli_log_formats_and_errors(tmp_path: Path) -> None:
     assert run_cli("log", str(path), "--format", "parquet", "-o", str(out)).returncode == 0
     assert len(pd.read_parquet(out)) == 3
     csv = run_cli("log", str(path), "--format", "csv", "--outcome", "wrote")
-    assert csv.stdout.splitlines()[0].startswith("cycle,started")
+    assert csv.stdout.splitlines()[0].startswith("run_id,cycle,started")
     for bad, needle in [
         (("log", str(tmp_path / "none.sqlite")), "no such decision log"),
         (("log", str(path), "--since", "yesterday"), "--since: expected an ISO"),
