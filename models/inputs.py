@@ -70,6 +70,9 @@ class ModelInputs:
                 forecasts[tag] = tuple(_number(x, tag, where) for x in v)
             else:
                 values[tag] = _number(v, tag, where)
+        for tag in sorted(optional_tags(cfg) - values.keys()):
+            if tag in data:  # read when the snapshot has it
+                values[tag] = _number(data[tag], tag, where)
         return cls(start=start, values=values, forecasts=forecasts)
 
 
@@ -112,4 +115,14 @@ def required_tags(cfg: PlantConfig) -> set[str]:
     for b in cfg.compensation.values():
         tags |= {c.tag for c in b.cvs.values()} | {m.tag for m in b.mvs.values()}
         tags |= {d.tag for d in b.disturbances.values()}
+    return tags
+
+
+def optional_tags(cfg: PlantConfig) -> set[str]:
+    """Tags the model uses when they have a value: the setpoints of units (the plan's first
+    period stays within their move limits from the value read now)."""
+    tags: set[str] = set()
+    for u in cfg.units.values():
+        if isinstance(u, ConverterUnit | StorageUnit) and u.setpoint_tag is not None:
+            tags.add(u.setpoint_tag)
     return tags

@@ -21,6 +21,7 @@ from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
 from models.param_tables import ParamTables
 from models.result import PlanResult, RelaxedLimit, SolveStatus
+from models.setpoint_limits import add_setpoint_limits, limited_units, update_setpoint_limits
 from models.solver import PersistentHighs, RawSolve
 from models.units import add_converters, has_timed_availability, initial_state
 from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
@@ -42,6 +43,8 @@ class PlantModel:
         comp = self.comp
         add_network(m, cfg, (lambda c, t: comp.carrier_delta(c, t)) if comp else (lambda c, t: 0))
         self._add_plan_change(m)
+        self._sp_units = limited_units(cfg)
+        add_setpoint_limits(m, cfg)
         self.tiers = add_objectives(m, cfg)
         self._term_values = TermValues(m, cfg)
         self._sched_cols: list[tuple[str, str, list[Any], list[Any]]] | None = None
@@ -147,6 +150,7 @@ class PlantModel:
             for t in range(self.steps):
                 pt.demand[c, t] = demand[c][t]
                 pt.co2f[c, t] = factors[t]
+        update_setpoint_limits(cfg, self._sp_units, pt, v)
         self._previous(inputs)
         if self.comp is not None:
             self.comp.update(inputs, pt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from models.inputs import ModelInputs, required_tags
+from models.inputs import ModelInputs, optional_tags, required_tags
 from models.result import PlanResult
 from optimizer.config.schema import PlantConfig
 from optimizer.errors import InputError
@@ -40,6 +40,10 @@ def build_inputs(
         elif value is None:
             raise InputError(f"tag {tag}: no value")
         else:
+            scalars[tag] = float(value)
+    for tag in sorted(optional_tags(cfg) - needed):  # used when there is a usable value
+        value = validated.values.get(tag)
+        if isinstance(value, int | float) and not isinstance(value, bool):
             scalars[tag] = float(value)
     return ModelInputs(
         start=period_start(now, cfg.cycle.step_minutes),
