@@ -17,6 +17,7 @@ from models.compensation import Compensation
 from models.explain import why_texts
 from models.horizon import outage_free, period_starts, schedule_values
 from models.inputs import ModelInputs
+from models.marginal import MarginalPrices
 from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
 from models.param_tables import ParamTables
@@ -57,6 +58,7 @@ class PlantModel:
         self.starts: list[datetime] = []
         self.warm_start = False  # measured: a MIP start from the last plan did not help (README)
         self._solved = False
+        self._marginals: MarginalPrices | None = None
 
     def _add_plan_change(self, m: pyo.ConcreteModel) -> None:
         k = min(self.cfg.objectives.plan_change_steps, self.steps)
@@ -314,6 +316,11 @@ class PlantModel:
                 tiers[k] = tier_value(cfg, k, terms)
         sched = self._schedule()
         setpoints, cvs, moves = self._decisions()
+        if self._marginals is None:
+            self._marginals = MarginalPrices(self)
+        marg = self._marginals()
+        solve_s += marg.highs_seconds
+        why = why_texts(self, relaxed, unmet, marg)
         return PlanResult(
             status=status,
             termination=raw.termination,
@@ -331,7 +338,8 @@ class PlantModel:
             mv_moves=moves,
             relaxed=tuple(relaxed),
             unmet=unmet,
-            why=tuple(why_texts(self, relaxed, unmet)),
+            why=tuple(why),
+            marginal_prices=dict(marg.prices),
             solve_time_s=solve_s,
             wall_time_s=wall_s,
         )
@@ -402,4 +410,6 @@ class PlantModel:
 
 
 def _clean(x: float) -> float:
-    return 0.0 if abs(x) < 1e-9 else float(x)
+    """A setpoint without the solver's round-off (HiGHS holds rows to ~1e-7: 5.9999999997
+    for 6 would otherwise be a write of a setpoint that does not move)."""
+    return round(float(x), 6) + 0.0

@@ -48,6 +48,9 @@ class PlanResult:
     relaxed: Sequence[RelaxedLimit] = ()
     unmet: Mapping[str, float] = field(default_factory=dict)
     why: Sequence[str] = ()
+    # carrier -> marginal price per period (currency per carrier-unit·h), from the balance
+    # duals of the LP with the binaries fixed; empty if that LP did not solve
+    marginal_prices: Mapping[str, Sequence[float]] = field(default_factory=dict)
     solve_time_s: float = 0.0
     wall_time_s: float = 0.0
 
@@ -71,6 +74,7 @@ class PlanResult:
             "relaxed": [r.to_dict() for r in self.relaxed],
             "unmet": {k: _f(v) for k, v in self.unmet.items()},
             "why": list(self.why),
+            "marginal_prices": {c: [_f(x) for x in ps] for c, ps in self.marginal_prices.items()},
             "solve_time_s": self.solve_time_s,
             "wall_time_s": self.wall_time_s,
             "schedule": sched.to_dict(orient="records"),

@@ -2,7 +2,7 @@
 
 Each folder in cases/ holds config.yaml, state.json and expected.json. expected.json may
 give: status, has_safe_plan, attempt, objective, terms, tiers, setpoints, mv_moves, unmet,
-relaxed, schedule (column -> values per period), and cycles (the model stepped through
+relaxed, marginal_prices (carrier -> per period), why_contains / why_not_contains (texts), schedule (column -> values per period), and cycles (the model stepped through
 several cycles, each with its own state overrides and an optional ``expect`` of the cycle's
 objective, MV setpoints and CV prediction; the checks above apply to the last cycle).
 """
@@ -74,6 +74,13 @@ def test_golden(case: Path) -> None:
     for col, values in exp.get("schedule", {}).items():
         got = list(r.schedule[col])
         assert all(close(a, b) for a, b in zip(got, values, strict=True)), (col, got)
+    for carrier, prices in exp.get("marginal_prices", {}).items():
+        got = list(r.marginal_prices[carrier])
+        assert all(close(a, b) for a, b in zip(got, prices, strict=True)), (carrier, got)
+    for text in exp.get("why_contains", []):
+        assert any(text in w for w in r.why), (text, r.why)
+    for text in exp.get("why_not_contains", []):
+        assert not any(text in w for w in r.why), (text, r.why)
     if "relaxed" in exp:
         got_rel = [rl.to_dict() for rl in r.relaxed]
         assert len(got_rel) == len(exp["relaxed"]), got_rel

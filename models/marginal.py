@@ -1,0 +1,93 @@
+"""Marginal prices and binding constraints of a plan, from the LP with its binaries fixed.
+
+Once the on/off, charge/discharge, grid mode and MV-step decisions are taken, the plan is
+the optimum of an LP; its duals say what one more unit of each carrier would cost in each
+period (the balance row's dual, per carrier-unit·hour) and which limits hold the plan where
+it is (rows with a non-zero dual). The LP is solved on the persistent HiGHS instance with
+the objective it holds after the last tier (earlier tiers held by their caps), so with the
+usual tiers the prices are in currency: what the cost term would change by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from models.fixed_lp import FixedLp
+
+TOL = 1e-7
+
+# (Pyomo constraint name, what binds, how to name its index)
+_BINDING = (
+    ("c_cap", "capacity (max load)"),
+    ("c_floor", "min load"),
+    ("c_ramp_up", "ramp-up limit"),
+    ("c_ramp_down", "ramp-down limit"),
+    ("c_sp_lo", "setpoint move limit (down)"),
+    ("c_sp_hi", "setpoint move limit (up)"),
+    ("c_imp", "import limit"),
+    ("c_exp", "export limit"),
+    ("c_ch", "charge limit"),
+    ("c_dis", "discharge limit"),
+    ("c_soc_lo", "storage empty"),
+    ("c_soc_hi", "storage full"),
+    ("c_soc_end", "end-of-horizon SoC"),
+    ("c_u_lo", "MV limit (low)"),
+    ("c_u_hi", "MV limit (high)"),
+    ("c_co2_cap", "CO2 cap"),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Marginals:
+    ok: bool  # the fixed LP solved to optimality
+    prices: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # carrier -> per t
+    binding: Mapping[str, tuple[tuple[Any, float], ...]] = field(default_factory=dict)
+    highs_seconds: float = 0.0
+
+
+class MarginalPrices:
+    """Reads marginal prices and binding rows after each MILP solve (built once)."""
+
+    def __init__(self, pm: Any) -> None:
+        self.m = pm.m
+        self.lp = FixedLp(pm.solver)
+        m = self.m
+        self._balance = {
+            c: np.array([self.lp.row(m.c_balance[c, t]) for t in m.T], dtype=np.int64) for c in m.C
+        }
+        self._rows: list[tuple[str, str, list[tuple[Any, int]]]] = []
+        for name, what in _BINDING:
+            con = getattr(m, name, None)
+            if con is None:
+                continue
+            rows = [(idx, self.lp.row(cd)) for idx, cd in con.items() if cd.active]
+            if rows:
+                self._rows.append((name, what, rows))
+
+    def __call__(self) -> Marginals:
+        hm = self.lp.solver.opt._solver_model
+        run0 = float(hm.getRunTime())
+        res = self.lp.solve()
+        seconds = float(hm.getRunTime()) - run0
+        if not res.optimal:
+            return Marginals(ok=False, highs_seconds=seconds)
+        dh = float(self.m.dh)
+        duals = res.row_dual
+        prices = {
+            c: tuple(float(x) / dh + 0.0 for x in np.round(duals[rows], 9))
+            for c, rows in self._balance.items()
+        }
+        binding: dict[str, tuple[tuple[Any, float], ...]] = {}
+        for name, _what, rows in self._rows:
+            hit = tuple((idx, float(duals[r])) for idx, r in rows if abs(duals[r]) > TOL)
+            if hit:
+                binding[name] = hit
+        return Marginals(ok=True, prices=prices, binding=binding, highs_seconds=seconds)
+
+
+def what_binds(name: str) -> str:
+    return dict(_BINDING).get(name, name)
