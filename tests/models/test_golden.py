@@ -2,8 +2,9 @@
 
 Each folder in cases/ holds config.yaml, state.json and expected.json. expected.json may
 give: status, has_safe_plan, attempt, objective, terms, tiers, setpoints, mv_moves, unmet,
-relaxed, marginal_prices (carrier -> per period), why_contains / why_not_contains (texts), schedule (column -> values per period), and cycles (the model stepped through
-several cycles, each with its own state overrides and an optional ``expect`` of the cycle's
+relaxed, marginal_prices (carrier -> per period), why_contains / why_not_contains (texts),
+schedule (column -> values per period), and cycles (the model stepped through several
+cycles, each with its own state overrides and an optional ``expect`` of the cycle's
 objective, MV setpoints and CV prediction; the checks above apply to the last cycle).
 """
 
