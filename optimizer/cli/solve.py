@@ -69,6 +69,15 @@ def show(cfg: PlantConfig, r: PlanResult) -> None:
     for tier, v in sorted(r.tiers.items()):
         o.add_row(f"tier {tier}", f"{v:,.3f}")
     console.print(o)
+    if r.marginal_prices:
+        mp = Table(title=f"marginal prices ({cfg.tariffs.currency} per unit·h)")
+        for col in ("carrier", "now", "min", "max"):
+            mp.add_column(col, justify="left" if col == "carrier" else "right")
+        for c, ps in r.marginal_prices.items():
+            mp.add_row(
+                f"{c} ({cfg.carriers[c].unit})", *(f"{x:,.4g}" for x in (ps[0], min(ps), max(ps)))
+            )
+        console.print(mp)
     if r.cv_predictions:
         comp = Table(title="compensation")
         for col in ("variable", "predicted / move"):
