@@ -42,6 +42,14 @@ def register(app: typer.Typer) -> None:
         security: Annotated[
             str, typer.Option(help="none, or sign-encrypt (all three modern policies).")
         ] = "none",
+        secure_only: Annotated[
+            bool,
+            typer.Option(
+                "--secure-only",
+                help="Refuse every SecurityPolicy None channel, even discovery "
+                "(needs --security sign-encrypt; clients must pin the certificate).",
+            ),
+        ] = False,
         cert_dir: Annotated[
             Path | None,
             typer.Option(help="Keep/reuse the server certificate here (default: ./sim-certs)."),
@@ -73,7 +81,7 @@ def register(app: typer.Typer) -> None:
             if tag not in cfg.tags:
                 raise InputError(f"--fault: unknown tag {tag!r} (not in {config})")
             faults.append((tag, kind))
-        sec = _security(security, cert_dir, user, password_env)
+        sec = _security(security, cert_dir, user, password_env, secure_only=secure_only)
         setup_logging(logging.INFO if debug else logging.WARNING)
 
         async def serve() -> None:
@@ -96,7 +104,7 @@ def register(app: typer.Typer) -> None:
                 console.print(
                     f"  namespace {cfg.connection.namespace_uri} (ns={sim.namespace_index}), "
                     f"{len(cfg.tags)} tags, speed x{speed:g}, security "
-                    f"{'None (insecure)' if sec is None else 'SignAndEncrypt'}",
+                    f"{_describe(sec)}",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -124,7 +132,22 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
 
 
-def _security(mode: str, cert_dir: Path | None, user: str | None, password_env: str | None) -> Any:
+def _describe(sec: Any) -> str:
+    if sec is None:
+        return "None (insecure)"
+    return "SignAndEncrypt" + (
+        " only (secure-only: no None channel at all)" if sec.secure_only else ""
+    )
+
+
+def _security(
+    mode: str,
+    cert_dir: Path | None,
+    user: str | None,
+    password_env: str | None,
+    *,
+    secure_only: bool = False,
+) -> Any:
     from optimizer.sim import SimSecurity
 
     if mode not in ("none", "sign-encrypt"):
@@ -138,7 +161,9 @@ def _security(mode: str, cert_dir: Path | None, user: str | None, password_env: 
             raise InputError(f"--password-env: environment variable {password_env} is not set")
         users[user] = pw
     if mode == "none":
+        if secure_only:
+            raise InputError("--secure-only needs --security sign-encrypt")
         if users:
             raise InputError("--user needs --security sign-encrypt (passwords never go in clear)")
         return None
-    return SimSecurity(cert_dir=cert_dir or Path("sim-certs"), users=users)
+    return SimSecurity(cert_dir=cert_dir or Path("sim-certs"), users=users, secure_only=secure_only)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from optimizer.config.base import PositiveFloat, Section
 
@@ -83,6 +84,17 @@ class ConnectionConfig(Section):
     request_timeout_s: PositiveFloat = 5.0
     session_timeout_s: PositiveFloat = 60.0
     reconnect_max_backoff_s: PositiveFloat = 30.0
+
+    @field_validator("endpoint")
+    @classmethod
+    def _no_credentials_in_url(cls, v: str) -> str:
+        # never echo the URL: it would print (and log) the password
+        if "@" in urlsplit(v).netloc:
+            raise ValueError(
+                "credentials in the endpoint URL are refused (they would be printed and "
+                "logged); use username and password_env"
+            )
+        return v
 
     @model_validator(mode="after")
     def _credentials(self) -> ConnectionConfig:

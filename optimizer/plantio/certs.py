@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,15 @@ class CertFiles:
     certificate: Path  # DER, what OPC UA servers expect
     private_key: Path  # PEM, unencrypted, mode 0600
     fingerprint: str  # SHA-256, colon-separated hex
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a secret with mode 0600 from its first byte (a new file: an old one, perhaps
+    readable by others, is removed first; no write-then-chmod window)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
 
 
 def make_client_certificate(
@@ -88,14 +98,14 @@ def make_client_certificate(
     )
     der = cert.public_bytes(serialization.Encoding.DER)
     cert_path.write_bytes(der)
-    key_path.write_bytes(
+    write_private(
+        key_path,
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
-        )
+        ),
     )
-    key_path.chmod(0o600)
     digest = cert.fingerprint(hashes.SHA256()).hex().upper()
     return CertFiles(
         certificate=cert_path,

@@ -30,7 +30,14 @@ from asyncua import Client, ua
 
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagRole
-from optimizer.errors import BasisChanged, ConnectError, NodeError, PlantIOError, WriteRefused
+from optimizer.errors import (
+    BasisChanged,
+    ConnectError,
+    NodeError,
+    PlantIOError,
+    SecurityError,
+    WriteRefused,
+)
 from optimizer.plantio.types import (
     ConnectionState,
     Snapshot,
@@ -40,8 +47,15 @@ from optimizer.plantio.types import (
     WriteOutcome,
     WriteReport,
 )
-from optimizer.plantio.ua_security import apply_security, translate
-from optimizer.plantio.ua_values import from_variant, quality_of, to_variant, values_match
+from optimizer.plantio.ua_errors import describe, explain, plain
+from optimizer.plantio.ua_security import SecurityPlan, apply, discover, endpoint_cert, prepare
+from optimizer.plantio.ua_values import (
+    counters_fit,
+    from_variant,
+    quality_of,
+    to_variant,
+    values_match,
+)
 
 log = logging.getLogger("plantloop.opcua")
 _WRITABLE = (TagRole.SETPOINT, TagRole.WATCHDOG)
@@ -117,7 +131,7 @@ class OpcUaPlantIO:
                 raise WriteRefused(
                     f"tag {tag}: refused, {what} (only setpoints and the watchdog are ever written)"
                 )
-            if isinstance(v, float) and not math.isfinite(v):
+            if not _finite(v):
                 raise WriteRefused(f"tag {tag}: refused, value {v} is not finite")
         client = self._ready()
         if epoch != self._epoch:  # no await between this check and the send below
@@ -126,10 +140,12 @@ class OpcUaPlantIO:
                 "values computed from the old session are not written"
             )
         tags = list(values)
+        # every value checked against its node's type before anything is sent
+        variants = {tag: to_variant(values[tag], self._vtypes[tag], tag) for tag in tags}
         params = ua.WriteParameters()
         sent: dict[str, Any] = {}
         for tag in tags:
-            variant, py = to_variant(values[tag], self._vtypes[tag], tag)
+            variant, py = variants[tag]
             sent[tag] = py
             wv = ua.WriteValue()
             wv.NodeId = self._nodes[tag]
@@ -163,24 +179,56 @@ class OpcUaPlantIO:
 
     # ----- connection -------------------------------------------------------------------
     async def _open(self) -> None:
-        client = Client(self.conn.endpoint, timeout=self.conn.request_timeout_s)
-        client.session_timeout = int(self.conn.session_timeout_s * 1000)
-        client.secure_channel_timeout = int(max(self.conn.session_timeout_s, 60) * 1000)
-        client.connection_lost_callback = self._on_lost
-        await apply_security(client, self.conn)
+        """A session under the configured security. With a pinned server certificate or a
+        trust store holding the server's certificate, no SecurityPolicy None channel is ever
+        opened (secure-only servers refuse one)."""
+        plan = await prepare(self.conn)
+        candidates: list[Any] = list(plan.candidates) if plan.secure else [None]
+        if plan.secure and not candidates:  # trust store of CA certificates only
+            candidates = [await self._discover_server_cert(plan)]
+        for i, server_cert in enumerate(candidates):
+            client = Client(self.conn.endpoint, timeout=self.conn.request_timeout_s)
+            client.session_timeout = int(self.conn.session_timeout_s * 1000)
+            client.secure_channel_timeout = int(max(self.conn.session_timeout_s, 60) * 1000)
+            try:
+                await apply(client, plan, server_cert)
+                await asyncio.wait_for(client.connect(), timeout=self.conn.request_timeout_s * 3)
+            except Exception as e:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.disconnect(), timeout=2)
+                if i + 1 < len(candidates) and not isinstance(e, PlantIOError):
+                    continue  # encrypted to the wrong trust-store certificate: next one
+                raise await explain(e, plan, server_cert) from None
+            client.connection_lost_callback = self._on_lost
+            self._client = client
+            break
         try:
-            await asyncio.wait_for(client.connect(), timeout=self.conn.request_timeout_s * 3)
-        except Exception as e:
-            with contextlib.suppress(Exception):
-                await client.disconnect()
-            raise translate(e, self.conn) from None
-        self._client = client
-        try:
-            await self._resolve(client)
+            await self._resolve(self._ready_client())
         except Exception:
             await self._drop_client()
             raise
         self._epoch += 1
+
+    async def _discover_server_cert(self, plan: SecurityPlan) -> Any:
+        eps = await discover(self.conn)
+        sec = self.conn.security
+        if eps is None:
+            raise SecurityError(
+                f"{self.conn.endpoint}: the trust store {sec.trust_store} holds CA "
+                "certificates only and the server does not list its endpoints over an "
+                "unsecured channel (secure-only): pin the server's certificate "
+                "(connection.security.server_certificate) or put it into the trust store"
+            )
+        cert = endpoint_cert(eps, self.conn)
+        if cert is None:
+            raise await explain(
+                ua.UaStatusCodeError(ua.StatusCodes.BadSecurityPolicyRejected), plan, None
+            )
+        return cert
+
+    def _ready_client(self) -> Client:
+        assert self._client is not None
+        return self._client
 
     async def _resolve(self, client: Client) -> None:
         try:
@@ -213,6 +261,7 @@ class OpcUaPlantIO:
         for tag, dv in zip(self._order, results, strict=True):
             if self.cfg.tags[tag].role in _WRITABLE:
                 vtypes[tag] = ua.datatype_to_varianttype(dv.Value.Value)
+        counters_fit(self.cfg, vtypes)
         self._nodes, self._vtypes = nodes, vtypes
         self._eu = await self._eu_ranges(client)
 
@@ -260,11 +309,9 @@ class OpcUaPlantIO:
             raise
         except (TimeoutError, ConnectionError, OSError, ua.UaError) as e:
             if isinstance(e, ua.UaStatusCodeError) and what not in ("read", "write", "read-back"):
-                raise translate(e, self.conn) from None
-            self._lost(f"{what} failed: {type(e).__name__}: {e}".strip())
-            raise ConnectError(
-                f"{self.conn.endpoint}: {what} failed ({type(e).__name__}: {e})".strip()
-            ) from None
+                raise plain(e, self.conn.endpoint) from None
+            self._lost(f"{what} failed ({describe(e)})")
+            raise ConnectError(f"{self.conn.endpoint}: {what} failed ({describe(e)})") from None
 
     def _ready(self) -> Client:
         if self._state is not ConnectionState.CONNECTED or self._client is None:
@@ -272,7 +319,7 @@ class OpcUaPlantIO:
         return self._client
 
     async def _on_lost(self, exc: Exception) -> None:
-        self._lost(f"connection lost: {type(exc).__name__}: {exc}".strip())
+        self._lost(describe(exc))
 
     def _lost(self, detail: str) -> None:
         if self._closing or self._state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
@@ -281,15 +328,23 @@ class OpcUaPlantIO:
         self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop())
 
     async def _reconnect_loop(self) -> None:
+        """Until connected or closed: every failure (unreachable, refused, a broken trust
+        store, anything) is reported and retried with exponential backoff; only closing
+        ends the loop."""
         delay = 0.5
+        why = ""
         await self._drop_client()
         while not self._closing:
-            self._set(ConnectionState.RECONNECTING, f"next try in {delay:g} s")
+            self._set(ConnectionState.RECONNECTING, f"{why}next try in {delay:g} s")
             await asyncio.sleep(delay)
             try:
                 await self._open()
-            except PlantIOError as e:
-                log.warning("reconnect failed: %s", e)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                err = e if isinstance(e, PlantIOError) else plain(e, self.conn.endpoint)
+                log.warning("reconnect failed: %s", err)
+                why = f"reconnect failed: {err}; "
                 delay = min(delay * 2, self.conn.reconnect_max_backoff_s)
                 continue
             self._set(ConnectionState.CONNECTED, "reconnected; values re-read next cycle")
@@ -312,6 +367,15 @@ class OpcUaPlantIO:
                 listener(state, detail)
             except Exception:
                 log.exception("connection listener failed")
+
+
+def _finite(v: object) -> bool:
+    """False for NaN/inf of any numeric type (float, numpy, Decimal); the type check per
+    node comes later in ``to_variant``."""
+    try:
+        return math.isfinite(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return True
 
 
 def _reading(tag: str, dv: ua.DataValue) -> TagReading:

@@ -1,30 +1,50 @@
-"""Channel security for the OPC UA client: policies, certificates, server validation,
-and asyncua's exceptions translated into one-line plantloop errors."""
+"""Channel security for the OPC UA client: what to trust, checked locally before any byte
+is sent, then applied to an asyncua ``Client`` without a SecurityPolicy None channel.
+
+- ``prepare(conn)``: loads the client certificate and key, the pinned server certificate
+  and the trust store; refuses an expired client certificate, a client certificate whose
+  URI is not ``application_uri`` and a trust-store file that is not a certificate, each with
+  a one-line error naming the file. It lists the server certificates to encrypt to: the
+  pinned one, or the trust store's application certificates, host matches first.
+- ``apply(client, plan, server_cert)``: credentials, policy and mode, the server
+  certificate to encrypt to (so asyncua never opens a None channel to fetch it) and the
+  validator that checks what the server presents in CreateSession.
+- Only when the trust store holds CA certificates alone is the server certificate fetched
+  by discovery (GetEndpoints over SecurityPolicy None, no session, no credentials): the one
+  case where nothing else can tell the client which key to encrypt to.
+
+Why a connection failed is told by ``ua_errors.explain``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from asyncua import Client, ua
 from asyncua.crypto import security_policies as sp
 from asyncua.crypto.truststore import TrustStore
 from asyncua.crypto.validator import CertificateValidator, CertificateValidatorOptions
+from asyncua.ua.uaerrors import UaError
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from optimizer.config.connection import ConnectionConfig, SecurityMode, SecurityPolicy
-from optimizer.errors import ConnectError, PlantIOError, SecurityError
+from optimizer.errors import SecurityError
 
 log = logging.getLogger("plantloop.opcua")
 
-_POLICIES: dict[SecurityPolicy, type[sp.SecurityPolicy]] = {
+POLICIES: dict[SecurityPolicy, type[sp.SecurityPolicy]] = {
     SecurityPolicy.BASIC256SHA256: sp.SecurityPolicyBasic256Sha256,
     SecurityPolicy.AES128_SHA256_RSAOAEP: sp.SecurityPolicyAes128Sha256RsaOaep,
     SecurityPolicy.AES256_SHA256_RSAPSS: sp.SecurityPolicyAes256Sha256RsaPss,
 }
-_MODES = {
+MODES = {
     SecurityMode.SIGN: ua.MessageSecurityMode.Sign,
     SecurityMode.SIGN_AND_ENCRYPT: ua.MessageSecurityMode.SignAndEncrypt,
 }
@@ -35,6 +55,10 @@ def fingerprint(der: bytes) -> str:
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.DER)
+
+
 def load_cert(path: Path) -> x509.Certificate:
     data = path.read_bytes()
     try:
@@ -43,119 +67,281 @@ def load_cert(path: Path) -> x509.Certificate:
         return x509.load_pem_x509_certificate(data)
 
 
-class PinnedServer:
-    """Certificate validator that accepts exactly one server certificate (pinning), then
-    (optionally) also asks a trust-store validator."""
-
-    def __init__(self, path: Path, then: CertificateValidator | None = None) -> None:
-        self.path = path
-        self.expected = load_cert(path)
-        self.then = then
-
-    async def __call__(self, cert: x509.Certificate, app: ua.ApplicationDescription) -> None:
-        if self.then is not None:
-            await self.then(cert, app)
-        if _der(cert) != _der(self.expected):
-            raise SecurityError(
-                f"server certificate does not match the pinned {self.path} "
-                f"(server presented {fingerprint(_der(cert))})"
-            )
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
 
 
-def _der(cert: x509.Certificate) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
+def _is_application(cert: x509.Certificate) -> bool:
+    """An application instance certificate (carries an application URI; may be self-signed
+    with the CA flag set), not a pure CA certificate."""
+    return bool(_uris(cert)) or not _is_ca(cert)
 
-    return cert.public_bytes(Encoding.DER)
+
+def _uris(cert: x509.Certificate) -> list[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [str(u) for u in san.get_values_for_type(x509.UniformResourceIdentifier)]
 
 
-async def apply_security(client: Client, conn: ConnectionConfig) -> None:
-    """Configure ``client`` from the config; never trusts an unknown server."""
+def _names(cert: x509.Certificate) -> set[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    return {str(n) for n in san.get_values_for_type(x509.DNSName)} | {
+        str(a) for a in san.get_values_for_type(x509.IPAddress)
+    }
+
+
+def validity(cert: x509.Certificate) -> str | None:
+    """Why ``cert`` is not valid now (expired / not yet valid), or None."""
+    now = dt.datetime.now(dt.UTC)
+    if cert.not_valid_after_utc < now:
+        return f"expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
+    if cert.not_valid_before_utc > now:
+        return f"not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+@dataclass
+class SecurityPlan:
+    """Everything security needs, loaded and checked before connecting."""
+
+    conn: ConnectionConfig
+    password: str | None = None
+    client_cert: x509.Certificate | None = None
+    client_cert_path: Path | None = None
+    client_key_path: Path | None = None
+    pinned: x509.Certificate | None = None
+    trusted: list[x509.Certificate] = field(default_factory=list)
+    store: TrustStore | None = None
+    candidates: list[x509.Certificate] = field(default_factory=list)
+
+    @property
+    def secure(self) -> bool:
+        return self.conn.security.policy is not SecurityPolicy.NONE
+
+    @property
+    def our_fingerprint(self) -> str:
+        return fingerprint(der(self.client_cert)) if self.client_cert is not None else "?"
+
+
+async def prepare(conn: ConnectionConfig) -> SecurityPlan:
+    """Load and check everything local; raises ``SecurityError`` naming the file."""
     sec = conn.security
-    client.application_uri = sec.application_uri
+    plan = SecurityPlan(conn=conn)
     if conn.username is not None:
-        password = os.environ.get(conn.password_env or "")
-        if password is None:
+        plan.password = os.environ.get(conn.password_env or "")
+        if plan.password is None:
             raise SecurityError(
                 f"connection.password_env: environment variable {conn.password_env} is not set"
             )
-        client.set_user(conn.username)
-        client.set_password(password)
     if sec.policy is SecurityPolicy.NONE:
+        return plan
+    assert sec.client_certificate is not None and sec.client_private_key is not None
+    for what, p in (
+        ("client_certificate", sec.client_certificate),
+        ("client_private_key", sec.client_private_key),
+    ):
+        if not p.is_file():
+            raise SecurityError(
+                f"connection.security.{what}: {p} not found (create one with 'plantloop certs')"
+            )
+    plan.client_cert = _read_cert("client_certificate", sec.client_certificate)
+    plan.client_cert_path, plan.client_key_path = sec.client_certificate, sec.client_private_key
+    why = validity(plan.client_cert)
+    if why is not None:
+        raise SecurityError(
+            f"connection.security.client_certificate: {sec.client_certificate} {why}; "
+            "make a new one with 'plantloop certs --force' and give its fingerprint to the "
+            "server's administrator"
+        )
+    uris = _uris(plan.client_cert)
+    if sec.application_uri not in uris:
+        raise SecurityError(
+            f"connection.security.application_uri: {sec.application_uri} is not the URI in "
+            f"{sec.client_certificate} ({', '.join(uris) or 'none'}); servers refuse such a "
+            "client (URI mismatch): set application_uri to the certificate's URI"
+        )
+    if sec.server_certificate is not None:
+        if not sec.server_certificate.is_file():
+            raise SecurityError(
+                f"connection.security.server_certificate: {sec.server_certificate} not found"
+            )
+        plan.pinned = _read_cert("server_certificate", sec.server_certificate)
+        plan.candidates = [plan.pinned]
+    if sec.trust_store is not None:
+        plan.trusted, plan.store = await _load_store(sec.trust_store)
+        if plan.pinned is None:
+            plan.candidates = _by_host(
+                [c for c in plan.trusted if _is_application(c)], urlsplit(conn.endpoint).hostname
+            )
+    return plan
+
+
+def _read_cert(what: str, path: Path) -> x509.Certificate:
+    try:
+        return load_cert(path)
+    except (OSError, ValueError) as e:
+        raise SecurityError(
+            f"connection.security.{what}: {path} is not a certificate (DER or PEM): "
+            f"{type(e).__name__}"
+        ) from None
+
+
+async def _load_store(folder: Path) -> tuple[list[x509.Certificate], TrustStore]:
+    if not folder.is_dir():
+        raise SecurityError(f"connection.security.trust_store: {folder} is not a folder")
+    certs = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        try:
+            certs.append(load_cert(path))
+        except (OSError, ValueError):
+            raise SecurityError(
+                f"connection.security.trust_store: {path} is not a certificate (DER or PEM); "
+                "the trust store holds certificates only"
+            ) from None
+    store = TrustStore([folder], [])
+    try:
+        await store.load()
+    except Exception as e:
+        raise SecurityError(
+            f"connection.security.trust_store: {folder} cannot be loaded ({type(e).__name__}: "
+            f"{e})".replace(" ()", "")
+        ) from None
+    return certs, store
+
+
+def _by_host(certs: list[x509.Certificate], host: str | None) -> list[x509.Certificate]:
+    """Certificates naming the endpoint's host first (the likely server certificate)."""
+    named = [c for c in certs if host is not None and host in _names(c)]
+    return named + [c for c in certs if c not in named]
+
+
+class ServerCheck:
+    """asyncua ``certificate_validator``: is the certificate the server presents in
+    CreateSession one we trust? Raises ``SecurityError`` saying so from our side."""
+
+    def __init__(self, plan: SecurityPlan) -> None:
+        self.plan = plan
+
+    async def __call__(self, cert: x509.Certificate, app: ua.ApplicationDescription) -> None:
+        sec = self.plan.conn.security
+        where = self.plan.conn.endpoint
+        fp = fingerprint(der(cert))
+        if self.plan.pinned is not None and der(cert) != der(self.plan.pinned):
+            raise SecurityError(
+                f"{where}: we do not trust the server: it presents certificate {fp}, not the "
+                f"pinned {sec.server_certificate}; if the server's certificate was renewed "
+                "and you trust it, replace that file with it"
+            )
+        why = validity(cert)
+        if why is not None:
+            raise SecurityError(
+                f"{where}: we do not trust the server: its certificate {fp} {why}; its "
+                "administrator must renew it"
+            )
+        if app.ApplicationUri and app.ApplicationUri not in _uris(cert):
+            raise SecurityError(
+                f"{where}: we do not trust the server: its certificate {fp} does not carry "
+                f"its application URI {app.ApplicationUri} (URI mismatch)"
+            )
+        if self.plan.store is not None and not await self._trusted(cert, app):
+            raise SecurityError(
+                f"{where}: we do not trust the server: its certificate {fp} is not in our "
+                f"trust store {sec.trust_store}; if you trust it, copy the server's "
+                f"certificate into that folder (or pin it with "
+                "connection.security.server_certificate)"
+            )
+
+    async def _trusted(self, cert: x509.Certificate, app: ua.ApplicationDescription) -> bool:
+        if any(der(cert) == der(t) for t in self.plan.trusted):
+            return True
+        if not any(_is_ca(t) for t in self.plan.trusted):
+            return False
+        check = CertificateValidator(
+            CertificateValidatorOptions.TRUSTED, self.plan.store
+        )  # chain to a trusted CA
+        try:
+            await check(cert, app)
+        except (UaError, ValueError):
+            return False
+        return True
+
+
+async def apply(client: Client, plan: SecurityPlan, server_cert: x509.Certificate | None) -> None:
+    """Configure ``client``: credentials, then (secure policies) certificates, with the
+    server certificate given so that asyncua opens no None channel to fetch it."""
+    conn, sec = plan.conn, plan.conn.security
+    client.application_uri = sec.application_uri
+    if conn.username is not None:
+        client.set_user(conn.username)
+        client.set_password(plan.password or "")
+    if not plan.secure:
         log.warning(
             "SECURITY POLICY None for %s: the session is neither encrypted nor signed "
             "(the config says so explicitly)",
             conn.endpoint,
         )
         return
-    assert sec.client_certificate is not None and sec.client_private_key is not None
-    for what, p in (
-        ("client_certificate", sec.client_certificate),
-        ("client_private_key", sec.client_private_key),
-    ):
-        if not p.exists():
-            raise SecurityError(
-                f"connection.security.{what}: {p} not found (create one with 'plantloop certs')"
-            )
-    if sec.trust_store is not None:
-        if not sec.trust_store.is_dir():
-            raise SecurityError(
-                f"connection.security.trust_store: {sec.trust_store} is not a folder"
-            )
-        store = TrustStore([sec.trust_store], [])
-        await store.load()
-        client.certificate_validator = CertificateValidator(
-            CertificateValidatorOptions.EXT_VALIDATION
-            | CertificateValidatorOptions.PEER_SERVER
-            | CertificateValidatorOptions.TRUSTED,
-            store,
-        )
-    if sec.server_certificate is not None:
-        if not sec.server_certificate.exists():
-            raise SecurityError(
-                f"connection.security.server_certificate: {sec.server_certificate} not found"
-            )
-        # the certificate the server presents must be the pinned one (and, with a trust
-        # store too, also pass it)
-        client.certificate_validator = PinnedServer(
-            sec.server_certificate, then=client.certificate_validator
-        )
+    assert server_cert is not None
+    assert plan.client_cert_path is not None and plan.client_key_path is not None
+    client.certificate_validator = ServerCheck(plan)
+    await client.set_security(
+        POLICIES[sec.policy],
+        certificate=str(plan.client_cert_path),
+        private_key=str(plan.client_key_path),
+        server_certificate=der(server_cert),
+        mode=MODES[sec.mode],
+    )
+
+
+async def discover(conn: ConnectionConfig) -> list[ua.EndpointDescription] | None:
+    """The server's endpoint list by discovery (GetEndpoints over SecurityPolicy None, no
+    session), or None when the server refuses it (a secure-only server) or is silent."""
+    client = Client(conn.endpoint, timeout=conn.request_timeout_s)
     try:
-        if sec.server_certificate is not None:
-            await _check_pinned(client, conn, sec.server_certificate)
-        await client.set_security(
-            _POLICIES[sec.policy],
-            certificate=str(sec.client_certificate),
-            private_key=str(sec.client_private_key),
-            server_certificate=str(sec.server_certificate) if sec.server_certificate else None,
-            mode=_MODES[sec.mode],
-        )
-    except Exception as e:
-        raise translate(e, conn) from None
+        endpoints: list[ua.EndpointDescription] = await client.connect_and_get_server_endpoints()
+    except Exception:
+        return None
+    return endpoints
 
 
-async def _check_pinned(client: Client, conn: ConnectionConfig, pinned: Path) -> None:
-    """Compare the certificate in the server's endpoint list with the pinned one before any
-    secure channel is opened: an unknown server is a clear error, not a time-out."""
+def offered(endpoints: list[ua.EndpointDescription]) -> list[str]:
+    """'Policy/Mode' of each endpoint, in the config's spelling."""
+    names = {v.URI: k.value for k, v in POLICIES.items()}
+    names[sp.SecurityPolicyNone.URI] = SecurityPolicy.NONE.value
+    out = []
+    for e in endpoints:
+        policy = names.get(e.SecurityPolicyUri, e.SecurityPolicyUri.rsplit("#", 1)[-1])
+        mode = {1: "None", 2: "Sign", 3: "SignAndEncrypt"}.get(int(e.SecurityMode), "?")
+        if f"{policy}/{mode}" not in out:
+            out.append(f"{policy}/{mode}")
+    return out
+
+
+def endpoint_cert(
+    endpoints: list[ua.EndpointDescription], conn: ConnectionConfig
+) -> x509.Certificate | None:
+    """The server certificate of the endpoint matching the config's policy and mode."""
     sec = conn.security
-    endpoints = await client.connect_and_get_server_endpoints()
-    want = _POLICIES[sec.policy].URI
-    offered = [
-        e for e in endpoints if e.SecurityPolicyUri == want and e.SecurityMode == _MODES[sec.mode]
-    ]
-    if not offered:
-        raise SecurityError(
-            f"{conn.endpoint}: security policy {sec.policy.value}/"
-            f"{sec.mode.value} not offered by the server"
-        )
-    presented = x509.load_der_x509_certificate(_first_der(offered[0].ServerCertificate))
-    if _der(presented) != _der(load_cert(pinned)):
-        raise SecurityError(
-            f"{conn.endpoint}: server certificate does not match the pinned {pinned} "
-            f"(server presented {fingerprint(_der(presented))})"
-        )
+    for e in endpoints:
+        if (
+            sec.policy in POLICIES
+            and e.SecurityPolicyUri == POLICIES[sec.policy].URI
+            and e.SecurityMode == MODES[sec.mode]
+            and e.ServerCertificate
+        ):
+            return x509.load_der_x509_certificate(first_der(e.ServerCertificate))
+    return None
 
 
-def _first_der(chain: bytes) -> bytes:
+def first_der(chain: bytes) -> bytes:
     """The first certificate of a DER chain (a server may send its chain)."""
     if len(chain) < 4 or chain[0] != 0x30:
         return chain
@@ -165,47 +351,3 @@ def _first_der(chain: bytes) -> bytes:
     else:
         length = chain[1] + 2
     return chain[:length]
-
-
-def translate(e: BaseException, conn: ConnectionConfig) -> PlantIOError:
-    """asyncua's many ways of failing -> one plantloop error with a one-line message."""
-    if isinstance(e, PlantIOError):
-        return e
-    where = conn.endpoint
-    text = f"{type(e).__name__}: {e}".strip()
-    sec = conn.security
-    if isinstance(e, ua.UaStatusCodeError):
-        name = ua.StatusCode(e.code).name
-        if name in ("BadUserAccessDenied", "BadIdentityTokenInvalid", "BadIdentityTokenRejected"):
-            return SecurityError(
-                f"{where}: bad credentials: user {conn.username!r} rejected ({name}); "
-                "check the user name and the password variable"
-            )
-        if name in ("BadSecurityPolicyRejected", "BadSecurityModeRejected"):
-            return SecurityError(
-                f"{where}: security policy {sec.policy.value}/{sec.mode.value} not offered "
-                f"by the server ({name})"
-            )
-        if name in ("BadSecurityChecksFailed", "BadCertificateUntrusted", "BadCertificateInvalid"):
-            return SecurityError(
-                f"{where}: the server rejected our certificate ({name}); give "
-                "its administrator the fingerprint printed by 'plantloop certs'"
-            )
-        return ConnectError(f"{where}: {name}")
-    if (isinstance(e, ValueError) and "No matching endpoints" in str(e)) or (
-        "endpoint" in text.lower() and "match" in text.lower()
-    ):
-        return SecurityError(
-            f"{where}: security policy {sec.policy.value}/{sec.mode.value} not offered by the "
-            "server"
-        )
-    if isinstance(e, AssertionError | TimeoutError) and sec.policy is not SecurityPolicy.NONE:
-        return SecurityError(
-            f"{where}: secure channel not established ({type(e).__name__}); "
-            "most likely the server does not trust our client certificate"
-        )
-    if isinstance(e, ConnectionRefusedError | OSError):
-        return ConnectError(f"{where}: unreachable ({e.strerror or e})")
-    if isinstance(e, TimeoutError):
-        return ConnectError(f"{where}: no answer (timed out)")
-    return ConnectError(f"{where}: {text}")

@@ -8,13 +8,16 @@ from typing import Any
 
 from asyncua.server.binary_server_asyncio import BinaryServer
 
+from optimizer.sim.uaserver import guard_channels
+
 
 class _PausableBinaryServer(BinaryServer):  # type: ignore[misc]
     """asyncua's socket server; a connection accepted while paused is never read."""
 
-    def __init__(self, *args: Any, is_paused: Callable[[], bool]) -> None:
+    def __init__(self, *args: Any, is_paused: Callable[[], bool], secure_only: bool) -> None:
         super().__init__(*args)
         self._is_paused = is_paused
+        self._secure_only = secure_only
 
     def _make_protocol(self) -> Any:
         proto = super()._make_protocol()
@@ -22,6 +25,7 @@ class _PausableBinaryServer(BinaryServer):  # type: ignore[misc]
 
         def connection_made(transport: asyncio.BaseTransport) -> None:
             made(transport)
+            guard_channels(proto, self._secure_only)
             if self._is_paused() and not transport.is_closing():
                 transport.pause_reading()  # type: ignore[attr-defined]
 
@@ -34,6 +38,7 @@ class OutageMixin:
     ``_resumed`` (set while answering) and ``_pause_task``."""
 
     _server: Any
+    security: Any  # SimSecurity | None
     host: str
     port: int
     _resumed: asyncio.Event
@@ -89,7 +94,12 @@ class OutageMixin:
         if server.bserver is not None:
             return
         bserver = _PausableBinaryServer(
-            server.iserver, self.host, self.port, server.limits, is_paused=lambda: self.paused
+            server.iserver,
+            self.host,
+            self.port,
+            server.limits,
+            is_paused=lambda: self.paused,
+            secure_only=self.security is not None and self.security.secure_only,
         )
         bserver.set_policies(server._policies)
         await bserver.start()

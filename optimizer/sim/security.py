@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from optimizer.config.connection import SecurityPolicy
+from optimizer.plantio.certs import write_private
 
 SERVER_URI = "urn:plantloop:sim"
 
@@ -39,12 +40,15 @@ class SimSecurity:
     else. ``cert_dir`` keeps the server certificate (``server_cert.der``) and key
     (``server_key.pem``) between runs (generated when missing) so clients can pin it.
     ``users`` maps user name -> password; when given, anonymous sessions are refused.
+    ``secure_only`` refuses any SecurityPolicy None channel, even to list the endpoints
+    (like hardened servers): clients must know the server certificate beforehand.
     Client certificates are accepted without a trust list (a test plant).
     """
 
     policies: tuple[SecurityPolicy, ...] = tuple(_POLICY_TYPES)
     sign_only: bool = False  # also offer Sign (no encryption) endpoints
     allow_none: bool = False  # also offer SecurityPolicy None
+    secure_only: bool = False  # refuse even a discovery-only SecurityPolicy None channel
     cert_dir: Path | None = None
     users: Mapping[str, str] = field(default_factory=dict)
 
@@ -103,5 +107,5 @@ def server_certificate(cert_dir: Path | None, host: str) -> tuple[bytes, bytes]:
     if cert_dir is not None:
         cert_dir.mkdir(parents=True, exist_ok=True)
         (cert_dir / "server_cert.der").write_bytes(der)
-        (cert_dir / "server_key.pem").write_bytes(pem)
+        write_private(cert_dir / "server_key.pem", pem)
     return der, pem

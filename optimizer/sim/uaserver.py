@@ -8,7 +8,9 @@ from typing import Any
 
 from asyncua import Server, ua
 from asyncua.crypto.permission_rules import User, UserRole
+from asyncua.crypto.security_policies import SecurityPolicyNone
 from asyncua.server.address_space import AttributeService
+from asyncua.ua.ua_binary import struct_from_binary, uatcp_to_binary
 
 from optimizer.sim.security import SimSecurity
 
@@ -69,3 +71,39 @@ def as_variant_value(vt: ua.VariantType, value: Any) -> Any:
     if vt == ua.VariantType.UInt32:
         return int(value) % (2**32)
     return float(value)
+
+
+def guard_channels(proto: Any, secure_only: bool) -> None:
+    """Make one connection refuse a secure channel the way hardened servers do: an ERR
+    message with a status, then the socket closed (asyncua alone falls back to a None
+    channel for an unknown policy, and stays silent when it cannot decrypt a request).
+
+    ``secure_only``: a SecurityPolicy None channel is refused too, even for discovery."""
+    processor = proto.processor
+    if processor is None:
+        return
+    process = processor.process
+
+    def refuse(status: int, why: str) -> bool:
+        err = ua.ErrorMessage(ua.StatusCode(status), why)
+        if proto.transport is not None:
+            proto.transport.write(uatcp_to_binary(ua.MessageType.Error, err))
+            proto.transport.close()
+        return False
+
+    async def guarded(header: Any, body: Any) -> Any:
+        if header.MessageType != ua.MessageType.SecureOpen or processor._connection.is_open():
+            return await process(header, body)
+        algo = struct_from_binary(ua.AsymmetricAlgorithmHeader, body.copy(header.body_size))
+        uri = algo.SecurityPolicyURI
+        if uri == SecurityPolicyNone.URI:
+            if secure_only:
+                return refuse(ua.StatusCodes.BadSecurityPolicyRejected, "secure-only server")
+        elif not any(p.matches(uri) for p in proto.policies):
+            return refuse(ua.StatusCodes.BadSecurityPolicyRejected, f"{uri} not offered")
+        try:
+            return await process(header, body)
+        except Exception:  # a request it cannot decrypt or verify
+            return refuse(ua.StatusCodes.BadSecurityChecksFailed, "security checks failed")
+
+    processor.process = guarded

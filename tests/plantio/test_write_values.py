@@ -1,0 +1,103 @@
+"""Values the node cannot hold are refused per node type before anything is sent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from asyncua import ua
+
+from optimizer.config.loader import load_config
+from optimizer.config.schema import PlantConfig
+from optimizer.errors import NodeError, WriteRefused
+from optimizer.plantio.opcua_client import OpcUaPlantIO
+from optimizer.plantio.ua_values import counters_fit, to_variant
+from optimizer.sim import SimulatedPlant
+
+REPO = Path(__file__).resolve().parents[2]
+VT = ua.VariantType
+
+
+@pytest.fixture
+async def io() -> AsyncIterator[tuple[OpcUaPlantIO, SimulatedPlant]]:
+    cfg = load_config(REPO / "config" / "demo.yaml").config
+    async with SimulatedPlant(cfg, port=0, speed=0) as sim:
+        conn = cfg.connection.model_copy(update={"endpoint": sim.endpoint})
+        plant = OpcUaPlantIO(cfg.model_copy(update={"connection": conn}))
+        await plant.connect()
+        try:
+            yield plant, sim
+        finally:
+            await plant.close()
+
+
+@pytest.mark.parametrize(
+    "value", [np.float32("nan"), np.float32("inf"), Decimal("NaN"), Decimal("-Infinity")]
+)
+async def test_non_finite_of_any_type_is_refused_before_sending(
+    io: tuple[OpcUaPlantIO, SimulatedPlant], value: object
+) -> None:
+    plant, sim = io
+    before = (await plant.read()).readings["boiler1_sp"].value
+    with pytest.raises(WriteRefused, match="not finite"):
+        await plant.write({"boiler1_sp": value})  # type: ignore[dict-item]
+    assert (await plant.read()).readings["boiler1_sp"].value == before
+
+
+async def test_out_of_range_integer_is_a_refusal_not_a_lost_connection(
+    io: tuple[OpcUaPlantIO, SimulatedPlant],
+) -> None:
+    plant, _ = io
+    # the simulator's watchdog node is UInt32
+    with pytest.raises(WriteRefused, match=r"outside the UInt32 range"):
+        await plant.write({"plantloop_watchdog": 2**32, "boiler1_sp": 8.0})
+    assert plant.state.value == "connected"
+    rep = await plant.write({"plantloop_watchdog": 2**32 - 1})
+    assert rep.all_ok
+
+
+@pytest.mark.parametrize("value", [0.4, 2, -1.0, "1", None])
+def test_boolean_node_takes_only_bools_or_exact_0_1(value: object) -> None:
+    with pytest.raises(WriteRefused):
+        to_variant(value, VT.Boolean, "t")
+
+
+@pytest.mark.parametrize(("value", "want"), [(True, True), (0, False), (1.0, True)])
+def test_boolean_node_accepts(value: object, want: bool) -> None:
+    variant, py = to_variant(value, VT.Boolean, "t")
+    assert py is want and variant.VariantType is VT.Boolean
+
+
+@pytest.mark.parametrize(
+    ("vtype", "value"),
+    [(VT.Int16, 32768), (VT.UInt16, -1), (VT.UInt32, 2**32), (VT.Byte, 256.0), (VT.Float, 1e39)],
+)
+def test_out_of_range_per_type(vtype: ua.VariantType, value: object) -> None:
+    with pytest.raises(WriteRefused, match="refused"):
+        to_variant(value, vtype, "t")
+
+
+def test_numpy_and_decimal_in_range_are_sent_as_the_node_type() -> None:
+    assert to_variant(np.int64(7), VT.Int16, "t")[1] == 7
+    assert to_variant(Decimal("12"), VT.UInt32, "t")[1] == 12
+    assert to_variant(np.float32(2.5), VT.Double, "t")[1] == 2.5
+
+
+def _cfg(modulo: int) -> PlantConfig:
+    cfg = load_config(REPO / "config" / "demo.yaml").config
+    il = cfg.interlocks
+    assert il.watchdog is not None
+    wd = il.watchdog.model_copy(update={"modulo": modulo})
+    return cfg.model_copy(update={"interlocks": il.model_copy(update={"watchdog": wd})})
+
+
+def test_watchdog_modulo_must_fit_the_node_type() -> None:
+    ok = {"plantloop_watchdog": VT.UInt16, "plantloop_sequence": VT.Int32}
+    counters_fit(_cfg(65536), ok)
+    with pytest.raises(NodeError, match=r"interlocks.watchdog.modulo: .* Int16 .* at most 32768"):
+        counters_fit(_cfg(65536), {**ok, "plantloop_watchdog": VT.Int16})
+    with pytest.raises(NodeError, match="interlocks.sequence_tag"):
+        counters_fit(_cfg(100), {**ok, "plantloop_sequence": VT.UInt16})
