@@ -96,3 +96,42 @@ async def test_policy_none_against_a_secure_only_server(hardened: SimulatedPlant
         "(BadSecurityPolicyRejected); it does not list its endpoints over an unsecured "
         "channel (a secure-only server): configure one of its secure policies"
     )
+
+
+async def test_reconnect_survives_a_broken_trust_store(
+    certs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A malformed file in the trust store, then a connection drop: the failure is reported
+    and retried with backoff (it used to kill the reconnect task for good)."""
+    import asyncio
+
+    from optimizer.plantio.types import ConnectionState
+
+    monkeypatch.setenv(PW, "s3cret")
+    cfg = load_config(REPO / "config" / "demo.yaml").config
+    sec = SimSecurity(cert_dir=tmp_path / "server", users={"op": "s3cret"})
+    async with SimulatedPlant(cfg, port=0, speed=0, security=sec) as sim:
+        store = tmp_path / "trusted"
+        store.mkdir()
+        shutil.copy(tmp_path / "server" / "server_cert.der", store / "plant.der")
+        io = OpcUaPlantIO(secured(sim, certs, POLICIES[0], trust_store=store))
+        seen: list[tuple[ConnectionState, str]] = []
+        io.add_state_listener(lambda s, d: seen.append((s, d)))
+        await io.connect()
+        try:
+            (store / "notes.txt").write_text("not a certificate")
+            await sim.restart()
+            for _ in range(100):
+                if any("notes.txt is not a certificate" in d for _, d in seen):
+                    break
+                await asyncio.sleep(0.1)
+            assert io.state is ConnectionState.RECONNECTING, seen
+            (store / "notes.txt").unlink()
+            for _ in range(100):
+                if io.state is ConnectionState.CONNECTED:
+                    break
+                await asyncio.sleep(0.1)
+            assert io.state is ConnectionState.CONNECTED, seen
+            assert (await io.read()).readings["boiler1_load"].quality is Quality.GOOD
+        finally:
+            await io.close()
