@@ -65,8 +65,9 @@ async def test_pinned_certificate_reaches_a_secure_only_server(
     io = OpcUaPlantIO(secured(hardened, certs, policy, server_certificate=pinned))
     await io.connect()
     try:
-        assert (await io.read()).readings["boiler1_load"].quality is Quality.GOOD
-        assert (await io.write({"boiler1_sp": 8.5})).all_ok
+        snap = await io.read()
+        assert snap.readings["boiler1_load"].quality is Quality.GOOD
+        assert (await io.write({"boiler1_sp": 8.5}, epoch=snap.epoch)).all_ok
     finally:
         await io.close()
 
