@@ -116,27 +116,26 @@ async def explain(
             f"{where}: the server does not trust us: the URI in {ours} does not match "
             f"application_uri {sec.application_uri} (URI mismatch)"
         )
-    if name in _DISTRUSTS_US or name is None:
-        eps = await discover(conn)
-        if eps is not None:
-            presented = endpoint_cert(eps, conn)
-            if presented is None:
-                return _not_offered(where, want, eps, name)
-            if server_cert is not None and der(presented) != der(server_cert):
-                return _distrust_server(plan, presented)
-        if name is None and not isinstance(e, TimeoutError | ConnectionError | AssertionError):
-            return ConnectError(f"{where}: {describe(e)}")
-        maybe = (
-            ""
-            if eps is not None
-            else " (the server lists no endpoints over an unsecured channel, so a pinned "
-            "certificate that is not the server's would look the same)"
-        )
-        return SecurityError(
-            f"{where}: the server does not trust us ({name or describe(e)}): give its "
-            f"administrator {ours} to trust{maybe}"
-        )
-    return plain(e, where)
+    eps = await discover(conn)
+    if eps is not None:
+        presented = endpoint_cert(eps, conn)
+        if presented is None:
+            return _not_offered(where, want, eps, name)
+        if server_cert is not None and der(presented) != der(server_cert):
+            return _distrust_server(plan, presented)
+    bare = name is None and isinstance(e, TimeoutError | ConnectionError | AssertionError)
+    if name not in _DISTRUSTS_US and not bare:
+        return plain(e, where)
+    maybe = (
+        ""
+        if eps is not None
+        else " (the server lists no endpoints over an unsecured channel, so a pinned "
+        "certificate that is not the server's would look the same)"
+    )
+    return SecurityError(
+        f"{where}: the server does not trust us ({name or describe(e)}): give its "
+        f"administrator {ours} to trust{maybe}"
+    )
 
 
 def _not_offered(

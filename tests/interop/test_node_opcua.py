@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from optimizer.config.connection import ConnectionConfig
+from optimizer.config.control import InterlocksConfig
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagConfig
 from optimizer.errors import SecurityError, WriteRefused
 from optimizer.plantio.certs import make_client_certificate
 from optimizer.plantio.opcua_client import OpcUaPlantIO
+from optimizer.plantio.ua_security import der, fingerprint, load_cert
 from optimizer.plantio.types import Quality
 from optimizer.sim.server import free_port as _free_port
 
@@ -92,9 +94,9 @@ def node_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 
 def cfg(
-    endpoint: str, d: Path, policy: str = "None", client: str = "good", **sec: str
+    endpoint: str, d: Path, policy: str = "None", client: str = "good", **sec: str | None
 ) -> PlantConfig:
-    security: dict[str, str] = {"policy": policy, "mode": "None"}
+    security: dict[str, str | None] = {"policy": policy, "mode": "None"}
     if policy != "None":
         security = {
             "policy": policy,
@@ -122,7 +124,7 @@ def cfg(
         for n, (node, role) in TAGS.items()
     }
     # Only connection + tags matter to the I/O layer; the rest of a plant is not needed here.
-    return PlantConfig.model_construct(connection=conn, tags=tags)
+    return PlantConfig.model_construct(connection=conn, tags=tags, interlocks=InterlocksConfig())
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -184,8 +186,12 @@ def test_untrusted_client_certificate(
     node_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(PW_ENV, "s3cret")
-    with pytest.raises(SecurityError, match=r"client certificate|certificate rejected") as ei:
-        run(OpcUaPlantIO(cfg(*node_server, policy="Basic256Sha256", client="evil")).connect())
+    endpoint, d = node_server
+    with pytest.raises(SecurityError) as ei:
+        run(OpcUaPlantIO(cfg(endpoint, d, policy="Basic256Sha256", client="evil")).connect())
+    ours = load_cert(d / "evil" / "plantloop-cert.der")
+    assert str(ei.value).startswith(f"{endpoint}: the server does not trust us (")
+    assert f"give its administrator our certificate {fingerprint(der(ours))}" in str(ei.value)
     assert "\n" not in str(ei.value)
 
 
@@ -200,8 +206,13 @@ def test_unknown_server_certificate(
         policy="Basic256Sha256",
         server_certificate=str(d / "evil" / "plantloop-cert.der"),
     )
-    with pytest.raises(SecurityError, match="server certificate"):
+    with pytest.raises(SecurityError) as ei:
         run(OpcUaPlantIO(c).connect())
+    presented = load_cert(d / "trust" / "server.pem")
+    assert str(ei.value).startswith(
+        f"{endpoint}: we do not trust the server: it presents certificate "
+        f"{fingerprint(der(presented))}, not the pinned {d / 'evil' / 'plantloop-cert.der'}"
+    )
 
 
 def test_policy_none_rejected_by_secure_server(
@@ -218,3 +229,42 @@ def test_policy_none_rejected_by_secure_server(
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def secure_only_server(
+    node_server: tuple[str, Path],
+) -> Iterator[tuple[str, Path]]:
+    """node-opcua with no None endpoint (securityPolicies/securityModes without None)."""
+    _, d = node_server
+    pki = d / "pki-secure-only"
+    trusted = pki / "server" / "trusted" / "certs"
+    trusted.mkdir(parents=True)
+    shutil.copy(d / "good" / "plantloop-cert.der", trusted / "plantloop.der")
+    port = free_port()
+    proc = start_node(port, pki, "secure-only")
+    try:
+        yield (
+            f"opc.tcp://127.0.0.1:{port}/interop",
+            pki / "server" / "own" / "certs" / "certificate.pem",
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize(
+    "policy", ["Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"]
+)
+def test_secure_only_node_opcua_with_a_pinned_certificate(
+    node_server: tuple[str, Path],
+    secure_only_server: tuple[str, Path],
+    policy: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(PW_ENV, "s3cret")
+    endpoint, pinned = secure_only_server
+    _, d = node_server
+    run(
+        roundtrip(cfg(endpoint, d, policy=policy, server_certificate=str(pinned), trust_store=None))
+    )
