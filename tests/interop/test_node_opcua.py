@@ -21,8 +21,8 @@ from optimizer.config.tags import TagConfig
 from optimizer.errors import SecurityError, WriteRefused
 from optimizer.plantio.certs import make_client_certificate
 from optimizer.plantio.opcua_client import OpcUaPlantIO
-from optimizer.plantio.ua_security import der, fingerprint, load_cert
 from optimizer.plantio.types import Quality
+from optimizer.plantio.ua_security import der, fingerprint, load_cert
 from optimizer.sim.server import free_port as _free_port
 
 HERE = Path(__file__).parent
