@@ -96,7 +96,7 @@ class Recorder:
         try:
             await self.writer.call(lambda db: db.append_intent(it))
         except LogUnavailable as e:
-            log.error("cycle %d: intent NOT recorded, nothing written: %s", img.number, e)
+            log.error("cycle %d: intent NOT recorded, nothing written: %s", img.number, str(e))
             return f"decision log: the intent could not be recorded ({e})"
         return None
 
@@ -109,7 +109,7 @@ class Recorder:
             await self.writer.call(lambda db: db.append(rec))
         except LogUnavailable as e:  # disk full, locked file: say so, keep the loop alive
             recorded = False
-            log.error("cycle %d NOT recorded: %s", img.number, e)
+            log.error("cycle %d NOT recorded: %s", img.number, str(e))  # text: see runner.py
             reasons = (*reasons, f"decision log write FAILED: {e}")
         space = log_space(self.log.path)
         if space.free_bytes < LOW_SPACE_BYTES:
@@ -152,7 +152,7 @@ class Recorder:
                     break
             await self.writer.call(lambda db: db.checkpoint_wal())
         except LogUnavailable as e:
-            log.error("decision log maintenance failed (retried later): %s", e)
+            log.error("decision log maintenance failed (retried later): %s", str(e))
 
     async def aclose(self) -> None:
         """Wait for background maintenance, finish queued log calls, close the file."""

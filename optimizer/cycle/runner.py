@@ -152,7 +152,10 @@ class CycleRunner:
             img.basis_changed = str(e)
         if isinstance(e, PlantloopError):
             img.fault(phase, str(e))
-            log.warning("cycle %d: %s failed: %s", img.number, phase.value, e)
+            # the message as text, never the exception: a handler that keeps records (a
+            # log buffer, a queue, pytest's capture) would keep its traceback, and with it
+            # this cycle's frames and whole image (~30 KB a faulted cycle, for ever)
+            log.warning("cycle %d: %s failed: %s", img.number, phase.value, str(e))
         else:
             img.fault(phase, f"unexpected {type(e).__name__}: {e}")
             log.exception("cycle %d: %s failed", img.number, phase.value)

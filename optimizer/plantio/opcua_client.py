@@ -343,7 +343,7 @@ class OpcUaPlantIO:
                 raise
             except Exception as e:
                 err = e if isinstance(e, PlantIOError) else plain(e, self.conn.endpoint)
-                log.warning("reconnect failed: %s", err)
+                log.warning("reconnect failed: %s", str(err))  # text: see cycle/runner.py
                 why = f"reconnect failed: {err}; "
                 delay = min(delay * 2, self.conn.reconnect_max_backoff_s)
                 continue

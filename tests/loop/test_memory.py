@@ -1,0 +1,77 @@
+"""Nothing a cycle builds outlives it: the bounded-structure side of the soak (issue 15).
+
+A cycle's image (snapshot, validated inputs, model inputs, plan) is garbage once it is
+recorded. These tests count live images after cycles instead of watching RSS, so they fail
+on the first kept image, not after thousands of cycles of noise.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import logging
+from pathlib import Path
+
+import pytest
+
+from optimizer.cycle.image import CycleImage
+from optimizer.sim import FaultKind
+from tests.loop.conftest import REPO, Loop
+
+LOG_METHODS = {"debug", "info", "warning", "error", "critical", "exception", "log"}
+
+
+def live_images() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, CycleImage))
+
+
+async def test_faulted_cycles_leave_no_image_behind_in_kept_log_records(
+    loop: Loop, caplog: pytest.LogCaptureFixture
+) -> None:
+    # caplog keeps every record, as a log buffer, a queue handler or pytest's own report
+    # capture does: a record that carried the phase's exception kept its traceback, and
+    # through its frames the whole cycle image (issue 15: ~30 KB a faulted cycle)
+    caplog.set_level(logging.WARNING, logger="plantloop")
+    loop.sim.inject("product_temp", FaultKind.BAD)  # the model needs it: update fails
+    for _ in range(5):
+        s = await loop.cycle()
+        assert any("update failed" in r for r in s.reasons), s.reasons
+    kept = [r for r in caplog.records if "update failed" in r.getMessage()]
+    assert len(kept) == 5
+    assert not [a for r in kept for a in r.args or () if isinstance(a, BaseException)]
+    assert live_images() == 0
+
+
+def exception_log_args(root: Path) -> list[str]:
+    """``log.<level>(..., e)`` where ``e`` is an ``except ... as e`` name or a parameter
+    annotated as an exception."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ExceptHandler) and node.name is not None:
+                names = {node.name}
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = {
+                    a.arg
+                    for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+                    if a.annotation is not None
+                    and any(w in ast.unparse(a.annotation) for w in ("Exception", "Error"))
+                }
+            else:
+                continue
+            for call in ast.walk(node):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in LOG_METHODS
+                    and any(isinstance(a, ast.Name) and a.id in names for a in call.args)
+                ):
+                    found.append(f"{path.relative_to(REPO)}:{call.lineno}")
+    return found
+
+
+def test_no_log_call_keeps_an_exception_alive() -> None:
+    # the same leak, found statically everywhere: pass str(e), not e
+    assert exception_log_args(REPO / "optimizer") + exception_log_args(REPO / "models") == []
