@@ -45,7 +45,16 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def synthetic(
     n_units: int, periods: int, *, compensation: bool = False, ranked: bool = False
 ) -> PlantConfig:
-    """n converters (boilers and CHPs on heat and electricity), a battery, a TOU grid.
+    return PlantConfig.model_validate(
+        synthetic_data(n_units, periods, compensation=compensation, ranked=ranked)
+    )
+
+
+def synthetic_data(
+    n_units: int, periods: int, *, compensation: bool = False, ranked: bool = False
+) -> dict[str, Any]:
+    """The config of :func:`synthetic` as plain data: n converters (boilers and CHPs on
+    heat and electricity), a battery, a TOU grid.
 
     ``compensation`` adds one CV/MV block coupled to heat, its deviation weighted in the
     same tier as cost; ``ranked`` puts deviation in tier 1 and cost in tier 2 (two HiGHS
@@ -156,7 +165,7 @@ def synthetic(
         if ranked:
             for t in terms[:-1]:
                 t["tier"] = 2
-    return PlantConfig.model_validate(data)
+    return data
 
 
 def inputs(cfg: PlantConfig, k: int) -> ModelInputs:

@@ -6,7 +6,9 @@ Pyomo model and the HiGHS instance are built once and only mutable Params change
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +23,10 @@ from models.marginal import MarginalPrices
 from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
 from models.param_tables import ParamTables
-from models.result import PlanResult, RelaxedLimit, SolveStatus
+from models.plan_columns import FloatArray
+from models.plan_start import plan_start
+from models.planner import Planner, PlannerOptions, TierRun
+from models.result import PlanResult, PlanVector, RelaxedLimit, SolveReport, SolveStatus
 from models.setpoint_limits import add_setpoint_limits, limited_units, update_setpoint_limits
 from models.solver import PersistentHighs, RawSolve
 from models.units import add_converters, has_timed_availability, initial_state
@@ -56,9 +61,17 @@ class PlantModel:
         self._uco2 = frozenset(m.UCO2)
         self.solver = PersistentHighs(m)
         self.starts: list[datetime] = []
-        self.warm_start = False  # measured: a MIP start from the last plan did not help (README)
+        # today's single MIP per tier (planner None) may offer the last plan unshifted
+        self.warm_start = False
         self._solved = False
         self._marginals: MarginalPrices | None = None
+        self.token = uuid.uuid4().hex  # a previous plan is usable only by this model
+        self.planner: Planner | None = Planner(m, self.solver, self.conv, PlannerOptions())
+        self._start_x: FloatArray | None = None
+        self._start_note = "cold: no previous plan"
+        self._tier_run: TierRun | None = None
+        self._first_s: float | None = None
+        self._cold_lp = False
 
     def _add_plan_change(self, m: pyo.ConcreteModel) -> None:
         k = min(self.cfg.objectives.plan_change_steps, self.steps)
@@ -154,6 +167,7 @@ class PlantModel:
                 pt.co2f[c, t] = factors[t]
         update_setpoint_limits(cfg, self._sp_units, pt, v)
         self._previous(inputs)
+        self._plan_start(inputs)
         if self.comp is not None:
             self.comp.update(inputs, pt)
 
@@ -183,9 +197,24 @@ class PlantModel:
                         x = float(sched[col].loc[at])
                 pt.prev[u, t] = x
 
+    def _plan_start(self, inputs: ModelInputs) -> None:
+        if self.planner is None:
+            self._start_x, self._start_note = None, "cold: no previous plan"
+            return
+        self._start_x, self._start_note = plan_start(
+            self.planner,
+            self.token,
+            self.starts[0],
+            self.cfg.cycle.step_minutes,
+            inputs.previous_plan,
+        )
+
     # ----- solve ----------------------------------------------------------------------------
     def solve(self, *, time_limit_s: float, mip_gap: float | None = None) -> PlanResult:
         t0 = time.perf_counter()
+        self._tier_run = None
+        self._first_s = None
+        self._cold_lp = False
         gap = self.cfg.cycle.mip_gap if mip_gap is None else mip_gap
         deadline = t0 + time_limit_s
         comp = self.comp
@@ -198,7 +227,7 @@ class PlantModel:
         tier_values: dict[int, float] = {}
         solve_s = 0.0
         for i in range(len(ranks) + 1):
-            raw, tier_values, seconds = self._solve_tiers(deadline, gap)
+            raw, tier_values, seconds = self._solve_tiers(t0, deadline, gap)
             solve_s += seconds
             if raw.has_solution or raw.termination != "infeasible" or i == len(ranks):
                 break
@@ -207,25 +236,68 @@ class PlantModel:
             relaxed_ranks.append(ranks[i])
             attempt = "relaxed rank " + ", ".join(str(r) for r in relaxed_ranks)
         assert raw is not None
-        return self._result(
-            raw, attempt, tier_values, relaxed_ranks, solve_s, time.perf_counter() - t0
-        )
+        wall = time.perf_counter() - t0
+        res = self._result(raw, attempt, tier_values, relaxed_ranks, solve_s, wall)
+        return self._reported(res, time_limit_s)
 
-    def _solve_tiers(self, deadline: float, gap: float) -> tuple[RawSolve, dict[int, float], float]:
+    def _reported(self, res: PlanResult, time_limit_s: float) -> PlanResult:
+        """The planner's status and the plan's columns (the next cycle's start) added."""
+        tr = self._tier_run
+        best = tr.best if tr is not None else None
+        note = self._start_note
+        if self.planner is None:
+            note = "single MIP per tier" + (" (last plan as MIP start)" if self.warm_start else "")
+        elif self._cold_lp:
+            note += "; constructive start: LP relaxation, commitments rounded up"
+        report = SolveReport(
+            start=note,
+            candidate=best.name if best is not None else ("MIP" if res.has_safe_plan else "none"),
+            candidates=dict(tr.tried) if tr is not None else {},
+            first_plan_s=self._first_s if self.planner else None,
+            chosen_plan_s=best.at_s if best is not None else None,
+            time_limit_s=time_limit_s,
+            overran_s=max(0.0, res.wall_time_s - time_limit_s),
+            notes=tuple(tr.notes) if tr is not None else (),
+        )
+        columns = None
+        if best is not None and res.has_safe_plan and self.starts:
+            columns = PlanVector(model=self.token, start=self.starts[0], x=best.x)
+        why = tuple(res.why)
+        if self.planner is not None and note.startswith("cold"):
+            why += (f"cold start ({note[len('cold: ') :]})",)
+        return dataclasses.replace(res, report=report, columns=columns, why=why)
+
+    def _solve_tiers(
+        self, t_begin: float, deadline: float, gap: float
+    ) -> tuple[RawSolve, dict[int, float], float]:
         m = self.m
         values: dict[int, float] = {}
         seconds = 0.0
         best: RawSolve | None = None
         raw: RawSolve | None = None
+        start = self._start_x
         for k in self.tiers:
             m.tier_cap[k] = INACTIVE
         for i, k in enumerate(self.tiers):
             for j in self.tiers:
                 m.tier_on[j] = 1.0 if j == k else 0.0
             left = max(1e-6, (deadline - time.perf_counter()) / (len(self.tiers) - i))
-            raw = self.solver.solve(
-                time_limit_s=left, mip_gap=gap, warm=self.warm_start and self._solved
-            )
+            if self.planner is None:
+                raw = self.solver.solve(
+                    time_limit_s=left, mip_gap=gap, warm=self.warm_start and self._solved
+                )
+            else:
+                tr = self.planner.run(
+                    start=start, t_begin=t_begin, deadline=time.perf_counter() + left, gap=gap
+                )
+                raw = tr.raw
+                if self._first_s is None:
+                    self._first_s = tr.first_s
+                if tr.tried.get("LP relaxation") is not None:
+                    self._cold_lp = True
+                if tr.best is not None:
+                    start = tr.best.x  # the next tier starts from this tier's plan
+                    self._tier_run = tr
             seconds += raw.highs_seconds
             if not raw.has_solution:
                 if best is not None:  # the earlier tiers' plan is still loaded: use it

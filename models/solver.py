@@ -7,11 +7,13 @@ so automatic update checks are limited to parameters; no structural checks are d
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import highspy
+import numpy as np
+import numpy.typing as npt
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -198,6 +200,12 @@ class PersistentHighs:
         values = self.opt._solver_model.getSolution().col_value
         for var, col in self._columns:
             var.set_value(values[col], skip_validation=True)
+        StaleFlagManager.mark_all_as_stale(delayed=True)
+
+    def load_values(self, values: Sequence[float] | npt.NDArray[np.float64]) -> None:
+        """A plan given in HiGHS's column order into the Pyomo variables."""
+        for var, col in self._columns:
+            var.set_value(float(values[col]), skip_validation=True)
         StaleFlagManager.mark_all_as_stale(delayed=True)
 
     def solve(self, *, time_limit_s: float, mip_gap: float, warm: bool = False) -> RawSolve:

@@ -234,6 +234,7 @@ def _solver(img: CycleImage) -> SolverRecord | None:
         why=tuple(p.why),
         cv_predictions=dict(p.cv_predictions),
         unmet=dict(p.unmet),
+        planner=p.report.to_dict(p.gap) if p.report is not None else {},
     )
 
 

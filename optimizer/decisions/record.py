@@ -67,6 +67,9 @@ class SolverRecord:
     why: tuple[str, ...] = ()
     cv_predictions: Mapping[str, float] = field(default_factory=dict)
     unmet: Mapping[str, float] = field(default_factory=dict)
+    # how the plan was found: warm/cold start, winning candidate, time to first and chosen
+    # plan, gap ("unknown" without a bound), time-limit overrun (PlanResult's SolveReport)
+    planner: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -74,6 +77,7 @@ class SolverRecord:
             d[k] = {str(a): json_value(b) for a, b in d[k].items()}
         d["relaxed"] = [dict(r) for r in self.relaxed]
         d["why"] = list(self.why)
+        d["planner"] = dict(self.planner)
         for k in ("objective", "bound", "gap", "solve_time_s", "wall_time_s"):
             d[k] = json_value(d[k])
         return d

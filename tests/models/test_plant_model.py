@@ -9,10 +9,10 @@ from pathlib import Path
 import pyomo.environ as pyo
 import pytest
 
+from models.highs_run import Run
 from models.inputs import ModelInputs
 from models.plant_model import PlantModel
 from models.result import SolveStatus
-from models.solver import RawSolve
 from optimizer.config.loader import load_config
 from optimizer.errors import InputError
 
@@ -68,12 +68,11 @@ def test_status_mapping(
     ok = pm.solve(time_limit_s=10)
     assert ok.status is SolveStatus.OK and ok.termination == "optimal" and ok.has_safe_plan
 
-    def infeasible(**_: object) -> RawSolve:
-        return RawSolve(
-            termination="infeasible", has_solution=False, objective=None, bound=None, seconds=0.0
-        )
+    def infeasible(**_: object) -> Run:
+        return Run(termination="infeasible", x=None, objective=None, bound=None, highs_seconds=0)
 
-    monkeypatch.setattr(pm.solver, "solve", infeasible)
+    assert pm.planner is not None  # every HiGHS run of the cycle goes through it
+    monkeypatch.setattr(pm.planner.runs, "run", infeasible)
     bad = pm.solve(time_limit_s=1)
     assert bad.status is SolveStatus.ERROR and not bad.has_safe_plan
     assert "infeasible" in bad.message

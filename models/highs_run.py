@@ -1,0 +1,130 @@
+"""Direct runs of the persistent HiGHS instance, for the planner's several runs a cycle.
+
+The Params are handed over once (``PersistentHighs``'s bulk update); after that each run
+is a plain ``Highs.run()`` with its own time limit and, optionally, a start plan. Column
+bounds and integrality are changed and restored here, on the same instance, so the model
+is never rebuilt. Every run reads its result into one numpy vector in column order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+
+from models.plan_columns import FloatArray, IntArray
+from models.solver import PersistentHighs
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+    highspy.HighsModelStatus.kIterationLimit: "iteration_limit",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kInterrupt: "time_limit",  # our deadline callback stopped it
+}
+MIN_RUN_S = 0.005  # an optional step with less time left is not started
+_FLOOR_S = 1e-6  # HiGHS needs a positive limit
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    termination: str
+    x: FloatArray | None  # the run's plan, None when it has none
+    objective: float | None
+    bound: float | None  # HiGHS's dual bound (MIP) or the LP optimum; None if unknown
+    highs_seconds: float
+
+
+class HighsRuns:
+    def __init__(self, solver: PersistentHighs, threads: int) -> None:
+        hm = solver.opt._solver_model
+        assert hm is not None
+        self.solver = solver
+        self.hm: highspy.Highs = hm
+        self.threads = threads
+        # HiGHS's own time limit is checked less often than its interrupt callbacks (and a
+        # later cycle's deadline must not depend on it alone)
+        self._deadline = math.inf
+        hm.cbMipInterrupt.subscribe(self._stop_at_deadline)
+        hm.cbSimplexInterrupt.subscribe(self._stop_at_deadline)
+
+    def _stop_at_deadline(self, event: Any) -> None:
+        # always set: HiGHS keeps the flag, so a True left from the last run must be undone
+        event.interrupt(time.perf_counter() > self._deadline)
+
+    def push_parameters(self) -> None:
+        """This cycle's Param values into HiGHS (the same bulk path as a Pyomo solve)."""
+        self.solver._update_parameters()
+
+    def run(
+        self, *, time_limit_s: float, gap: float, start: FloatArray | None = None, mip: bool = True
+    ) -> Run:
+        hm = self.hm
+        hm.setOptionValue("time_limit", max(_FLOOR_S, time_limit_s))
+        hm.setOptionValue("mip_rel_gap", gap)
+        hm.setOptionValue("threads", self.threads)
+        if start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = start.tolist()
+            sol.value_valid = True
+            hm.setSolution(sol)
+        t0 = hm.getRunTime()
+        self._deadline = time.perf_counter() + max(_FLOOR_S, time_limit_s)
+        try:
+            hm.run()
+        except Exception as e:  # a HiGHS failure is a status, never an exception upward
+            self._deadline = math.inf
+            return Run(
+                termination=f"error: {type(e).__name__}: {e}",
+                x=None,
+                objective=None,
+                bound=None,
+                highs_seconds=0.0,
+            )
+        self._deadline = math.inf  # Pyomo's own solves on this instance are not limited
+        seconds = hm.getRunTime() - t0
+        status = hm.getModelStatus()
+        term = _STATUS.get(status, hm.modelStatusToString(status))
+        info = hm.getInfo()
+        has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        x = np.asarray(hm.getSolution().col_value, dtype=np.float64) if has else None
+        obj = float(info.objective_function_value) if has else None
+        if mip:
+            b = float(info.mip_dual_bound)
+            bound = b if np.isfinite(b) and abs(b) < 1e19 else None
+        else:
+            bound = obj if term == "optimal" else None
+        return Run(termination=term, x=x, objective=obj, bound=bound, highs_seconds=seconds)
+
+    def bounds(self, cols: IntArray) -> tuple[FloatArray, FloatArray]:
+        _, _, _, lower, upper, _ = self.hm.getCols(len(cols), cols.astype(np.int32))
+        return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+
+    def set_bounds(self, cols: IntArray, lower: FloatArray, upper: FloatArray) -> None:
+        if len(cols):
+            self.hm.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
+
+    def set_integrality(self, cols: IntArray, integer: bool) -> None:
+        if len(cols):
+            kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+            self.hm.changeColsIntegrality(
+                len(cols), cols.astype(np.int32), np.array([kind] * len(cols))
+            )
+
+    def load(self, x: FloatArray) -> None:
+        """A plan into the Pyomo variables (what the result is extracted from)."""
+        self.solver.load_values(x)
+
+
+def elapsed(t0: float) -> float:
+    return time.perf_counter() - t0
+
+
+BoolArray = npt.NDArray[np.bool_]

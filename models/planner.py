@@ -1,0 +1,314 @@
+"""The planner: always hold the best plan found so far within the cycle's time limit.
+
+One HiGHS problem (a tier of the objective) is solved in steps, each started from the
+best plan so far, all on the same persistent instance:
+
+1. start   — the applied plan shifted to this cycle's horizon (``PlanColumns.shift``), or,
+             with no usable previous plan (cold), the LP relaxation with every fractional
+             commitment rounded up;
+2. repair  — the start's on/off pattern made to keep the commitment rules
+             (``repair_commitment``), every commitment binary fixed, the rest an LP: always
+             feasible thanks to the unmet-demand slack;
+3. neighbourhood — a MIP from the repaired plan with on/off free in the first hours and
+             start-ups allowed around periods with unmet demand, the rest fixed;
+4. full MIP — with the time left, the whole model from the best plan.
+
+Every candidate is a plan of the full model (steps 2-3 only narrow column bounds, which
+are restored afterwards) and is valued on its objective; a plan with unmet demand never
+wins over one without.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+from models.commitment import BoolGrid, UnitRules, repair_commitment, transitions, unit_rules
+from models.fixed_lp import FixedLp
+from models.highs_run import MIN_RUN_S, HighsRuns, Run
+from models.plan_columns import FloatArray, PlanColumns
+from models.solver import PersistentHighs, RawSolve
+from optimizer.config.plant import ConverterUnit
+
+UNMET_EPS = 1e-6
+ROUND_UP_EPS = 1e-4  # an LP commitment above this is rounded up to on (cold start)
+
+
+def free_head_steps(steps: int) -> int:
+    """Periods at the start of the horizon where the neighbourhood leaves on/off free
+    (16 at 96 periods, 24 at 288: the first hours, where forecasts changed most)."""
+    return min(steps, 16 if steps <= 96 else 24)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannerOptions:
+    """Which planner steps run (all, in normal operation; the benchmark switches them)."""
+
+    repair: bool = True
+    neighbourhood: bool = True
+    full_mip: bool = True
+    cold_heuristic: bool = True
+    shift: bool = True  # False: the old warm start (last plan unshifted), for comparison
+    threads: int = 1
+    neighbourhood_share: float = 0.5  # of the time left, when a full MIP follows
+    cold_lp_share: float = 0.4  # of the time left, for the LP relaxation of a cold start
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    name: str
+    x: FloatArray
+    objective: float
+    unmet: bool
+    at_s: float  # since the cycle's solve began
+
+    def better_than(self, other: Candidate | None) -> bool:
+        if other is None:
+            return True
+        return (self.unmet, self.objective) < (other.unmet, other.objective)
+
+
+@dataclass(kw_only=True)
+class TierRun:
+    """What one planner run (one tier) found."""
+
+    raw: RawSolve
+    best: Candidate | None
+    tried: dict[str, float | None] = field(default_factory=dict)
+    first_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Planner:
+    def __init__(
+        self,
+        m: pyo.ConcreteModel,
+        solver: PersistentHighs,
+        units: Mapping[str, ConverterUnit],
+        options: PlannerOptions,
+    ) -> None:
+        self.m = m
+        self.units = dict(units)
+        self.options = options
+        self.cols = PlanColumns(m, {id(v): c for v, c in solver._columns})
+        self.runs = HighsRuns(solver, options.threads)
+        self.fixed_lp = FixedLp(solver)
+        self._on = self.cols.on.ravel()
+        self._on_lo, self._on_hi = self.runs.bounds(self._on)
+        self._all_int = self.cols.integer
+        self._unmet_grid = self.cols.grid("unmet", [str(c) for c in m.C])
+        self._window = max([max(u.min_up_steps, u.min_down_steps) for u in units.values()] or [1])
+        self._window += 2
+        self._head = free_head_steps(self.cols.steps)
+        # HiGHS cannot be stopped in its first root cut round (measured at 20 x 96: a 1.4 s
+        # limit ended at 2.9-4.5 s): a full MIP that ran past its limit tells how long the
+        # root takes; while the time left is shorter, the full MIP is not started
+        self.root_s = 0.0
+
+    # ----- one tier ---------------------------------------------------------------------------
+    def run(
+        self, *, start: FloatArray | None, t_begin: float, deadline: float, gap: float
+    ) -> TierRun:
+        """The best plan for the objective now set in the model, by ``deadline``."""
+        opt = self.options
+        self.runs.push_parameters()
+        rules = unit_rules(self.m, self.units)
+        out = TierRun(raw=_no_plan("not run"), best=None)
+        highs_s = 0.0
+        bound: float | None = None
+        t0 = time.perf_counter()
+        threshold = 0.5
+        if start is None and opt.cold_heuristic:
+            r = self._lp_relaxation(opt.cold_lp_share * (deadline - time.perf_counter()), gap)
+            highs_s += r.highs_seconds
+            out.tried["LP relaxation"] = r.objective
+            if r.termination == "optimal" and r.x is not None:
+                bound, start, threshold = r.bound, r.x, ROUND_UP_EPS
+        if start is not None and opt.repair:
+            r, cand = self._repair(start, threshold, rules, deadline, gap, t_begin)
+            highs_s += r.highs_seconds
+            out.tried["repaired"] = r.objective
+            self._offer(out, cand)
+        left = deadline - time.perf_counter()
+        full = opt.full_mip and (out.best is None or self.root_s < opt.neighbourhood_share * left)
+        if opt.full_mip and not full:
+            out.notes.append(f"full MIP not started: its root takes ~{self.root_s:.1f} s")
+            self.root_s *= 0.97  # look again now and then: the machine's load changes
+        if opt.neighbourhood and (out.best is not None or start is not None):
+            base = out.best.x if out.best is not None else start
+            assert base is not None
+            share = opt.neighbourhood_share if full else 1.0
+            r = self._neighbourhood(base, out.best is not None, share * left, gap)
+            highs_s += r.highs_seconds
+            out.tried["neighbourhood"] = r.objective
+            self._offer(out, self._candidate("neighbourhood", r, t_begin))
+        term = "time_limit"
+        left = deadline - time.perf_counter()
+        if full and (left > MIN_RUN_S or out.best is None):
+            begin = out.best.x if out.best is not None else None
+            if begin is None and start is not None and not opt.repair:
+                begin = start  # the old warm start: the plan as it is, HiGHS checks it
+            t_run = time.perf_counter()
+            r = self.runs.run(time_limit_s=left, gap=gap, start=begin)
+            took = time.perf_counter() - t_run
+            self.root_s = took if took > 1.1 * left + 0.05 else min(self.root_s, took)
+            highs_s += r.highs_seconds
+            out.tried["full MIP"] = r.objective
+            cand = self._candidate("full MIP", r, t_begin)
+            if r.bound is not None:
+                bound = r.bound if bound is None else max(bound, r.bound)
+            term = r.termination
+            self._offer(out, cand)
+        best = out.best
+        if best is not None:
+            self.runs.load(best.x)
+            proven = (
+                bound is not None
+                and best.objective - bound <= gap * max(abs(best.objective), 1e-9) + 1e-9
+            )
+            term = "optimal" if proven else "time_limit"
+        elif term == "optimal":  # HiGHS said optimal but handed no plan
+            term = "error: optimal without a plan"
+        out.raw = RawSolve(
+            termination=term,
+            has_solution=best is not None,
+            objective=best.objective if best is not None else None,
+            bound=bound,
+            seconds=time.perf_counter() - t0,
+            highs_seconds=highs_s,
+        )
+        return out
+
+    # ----- steps ------------------------------------------------------------------------------
+    def _lp_relaxation(self, limit: float, gap: float) -> Run:
+        runs = self.runs
+        runs.set_integrality(self._all_int, integer=False)
+        try:
+            return runs.run(time_limit_s=limit, gap=gap, mip=False)
+        finally:
+            runs.set_integrality(self._all_int, integer=True)
+
+    def _pattern(self, x: FloatArray, threshold: float, rules: list[UnitRules]) -> BoolGrid:
+        return repair_commitment(x[self.cols.on] > threshold, rules)
+
+    def _repair(
+        self,
+        start: FloatArray,
+        threshold: float,
+        rules: list[UnitRules],
+        deadline: float,
+        gap: float,
+        t_begin: float,
+    ) -> tuple[Run, Candidate | None]:
+        """Fix the (rule-keeping) commitment of ``start`` and solve the rest as an LP
+        (:class:`FixedLp`). If that LP is infeasible (e.g. segments out of ramp reach, an MV
+        step now out of its move limits), fix only on/off and start-ups: a small MIP."""
+        cols = self.cols
+        on = self._pattern(start, threshold, rules)
+        su, sd = transitions(on, rules)
+        x = start.copy()
+        x[cols.on] = on
+        x[cols.su] = su
+        x[cols.sd] = sd
+        x[cols.chmode] = np.round(np.clip(x[cols.chmode], 0.0, 1.0))
+        for u, segs in cols.segments.items():
+            i = cols.units.index(u)
+            x[segs] = self._segments(u, x[segs], on[i], x[cols.ld[i]])
+        # every integer column fixed (MV steps as in the start), the rest an LP
+        t_lp = time.perf_counter()
+        lp = self.fixed_lp.solve(
+            np.round(x[self.fixed_lp.int_cols]), time_limit_s=deadline - time.perf_counter()
+        )
+        r = Run(
+            termination="optimal" if lp.optimal else lp.status,
+            x=lp.col_value if lp.optimal else None,
+            objective=lp.objective,
+            bound=None,
+            highs_seconds=time.perf_counter() - t_lp,
+        )
+        if r.x is None:
+            only = np.concatenate([cols.on.ravel(), cols.su.ravel()])
+            left = deadline - time.perf_counter()
+            r2 = self._fixed_run(only, x[only], 0.5 * left, gap)
+            r = Run(
+                termination=r2.termination,
+                x=r2.x,
+                objective=r2.objective,
+                bound=None,
+                highs_seconds=r.highs_seconds + r2.highs_seconds,
+            )
+        return r, self._candidate("repaired", r, t_begin)
+
+    def _fixed_run(self, cols: np.ndarray, values: FloatArray, limit: float, gap: float) -> Run:
+        runs = self.runs
+        lo, hi = runs.bounds(cols)
+        runs.set_bounds(cols, values, values)
+        try:
+            return runs.run(time_limit_s=limit, gap=gap)
+        finally:
+            runs.set_bounds(cols, lo, hi)
+
+    def _segments(self, u: str, seg: FloatArray, on: np.ndarray, load: FloatArray) -> FloatArray:
+        """Segment binaries that agree with the pattern: kept where exactly one is on, else
+        the segment that holds the planned load (clipped to the curve)."""
+        curve = self.units[u].curve
+        loads = np.array([p.load for p in curve])
+        out: FloatArray = np.round(np.clip(seg, 0.0, 1.0)).astype(np.float64)
+        for t in range(out.shape[1]):
+            if not on[t]:
+                out[:, t] = 0.0
+            elif out[:, t].sum() != 1.0:
+                ld = min(max(float(load[t]), loads[0]), loads[-1])
+                k = int(np.searchsorted(loads, ld, side="right")) - 1
+                out[:, t] = 0.0
+                out[min(max(k, 0), out.shape[0] - 1), t] = 1.0
+        return out
+
+    def _neighbourhood(self, base: FloatArray, is_plan: bool, limit: float, gap: float) -> Run:
+        """On/off free in the first hours; start-ups allowed within ``_window`` periods of
+        any period with unmet demand; every other commitment as in ``base``."""
+        if limit < MIN_RUN_S:
+            return Run(termination="not run", x=None, objective=None, bound=None, highs_seconds=0)
+        runs, cols = self.runs, self.cols
+        on: FloatArray = np.round(np.clip(base[cols.on], 0.0, 1.0)).astype(np.float64)
+        lo, hi = on.copy(), on.copy()
+        lo[:, : self._head] = 0.0
+        hi[:, : self._head] = 1.0
+        short = np.flatnonzero(base[self._unmet_grid].sum(axis=0) > UNMET_EPS)
+        for t in short:
+            hi[:, max(0, t - self._window) : t + self._window + 1] = 1.0
+        runs.set_bounds(self._on, np.maximum(lo.ravel(), self._on_lo), hi.ravel())
+        try:
+            return runs.run(time_limit_s=limit, gap=gap, start=base if is_plan else None)
+        finally:
+            runs.set_bounds(self._on, self._on_lo, self._on_hi)
+
+    # ----- candidates ---------------------------------------------------------------------------
+    def _candidate(self, name: str, r: Run, t_begin: float) -> Candidate | None:
+        if r.x is None or r.objective is None:
+            return None
+        unmet = bool(r.x[self.cols.unmet].sum() > UNMET_EPS) if len(self.cols.unmet) else False
+        return Candidate(
+            name=name,
+            x=r.x,
+            objective=r.objective,
+            unmet=unmet,
+            at_s=time.perf_counter() - t_begin,
+        )
+
+    @staticmethod
+    def _offer(out: TierRun, cand: Candidate | None) -> None:
+        if cand is None:
+            return
+        if out.first_s is None:
+            out.first_s = cand.at_s
+        if cand.better_than(out.best):
+            out.best = cand
+
+
+def _no_plan(term: str) -> RawSolve:
+    return RawSolve(termination=term, has_solution=False, objective=None, bound=None, seconds=0.0)
