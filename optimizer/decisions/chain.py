@@ -19,12 +19,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from optimizer.decisions.codec import unpack
+
 GENESIS = "0" * 64
 
 
 def _cell(v: Any) -> Any:
     if isinstance(v, bool | int | float):
         return float(v)
+    if isinstance(v, bytes):
+        return hashlib.sha256(v).hexdigest()
     return v
 
 
@@ -37,7 +41,7 @@ def record_hash(
 ) -> str:
     """sha256 of the previous hash and the record's cells (tag and status ids resolved)."""
     sp = [[names[r[0]], *map(_cell, r[1:])] for r in setpoints]
-    # input rows: tag_id, value, used, quality, status_id, source_us, flags, extra, issue
+    # input rows: tag_id, value, used, quality, status_id, source_age_us, flags, extra, issue
     inp = [[names[r[0]], *map(_cell, r[1:4]), names.get(r[4]), *map(_cell, r[5:])] for r in inputs]
     text = json.dumps(
         [prev, [_cell(c) for c in row], sp, inp], separators=(",", ":"), allow_nan=False
@@ -113,7 +117,7 @@ def _checkpoint_covers(db: sqlite3.Connection, first_id: int, prev_hash: str) ->
     for (detail,) in db.execute(
         "SELECT detail FROM cycles WHERE kind = 'checkpoint' ORDER BY id DESC"
     ):
-        d = json.loads(detail)
+        d = unpack(detail)
         if d.get("first_kept_id") == first_id and d.get("last_pruned_hash") == prev_hash:
             return True
     return False

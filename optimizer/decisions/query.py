@@ -26,9 +26,12 @@ from optimizer.decisions.store import (
     CYCLE_COLUMNS,
     INPUT_COLUMNS,
     SETPOINT_COLUMNS,
+    TAG_BITS,
     check_schema,
 )
 from optimizer.errors import InputError
+
+MASK = (1 << TAG_BITS) - 1
 
 SUMMARY_COLUMNS = (
     "run_id",
@@ -94,10 +97,10 @@ def read_log(
             kind, tag_id = _tag_kind(db, tag)
             if kind == "setpoints":
                 extra_cols = ", " + ", ".join(f"s.{c}" for c in SETPOINT_COLUMNS)
-                join = "JOIN setpoints s ON s.cycle_id = c.id AND s.tag_id = ?"
+                join = f"JOIN setpoints s ON s.key = (c.id << {TAG_BITS}) | ?"
             else:
                 extra_cols = ", " + ", ".join(f"i.{c}" for c in INPUT_COLUMNS)
-                join = "JOIN inputs i ON i.cycle_id = c.id AND i.tag_id = ?"
+                join = f"JOIN inputs i ON i.key = (c.id << {TAG_BITS}) | ?"
             args.insert(0, tag_id)
         sql = f"SELECT {cols}{extra_cols} FROM cycles c {join} WHERE {' AND '.join(where)}"
         sql += " ORDER BY c.id DESC"
@@ -116,7 +119,9 @@ def read_log(
             d |= {k: v for k, v in codec.setpoint_dict(str(tag), r[n:]).items() if k != "tag"}
         elif kind == "inputs":
             status = names.get(r[n + 3])
-            d |= {k: v for k, v in codec.input_dict(str(tag), status, r[n:]).items() if k != "tag"}
+            base = codec.from_iso_micros(d["started"])
+            inp = codec.input_dict(str(tag), status, base, r[n:])
+            d |= {k: v for k, v in inp.items() if k != "tag"}
         out.append(d)
     cols_out = list(SUMMARY_COLUMNS)
     if kind == "setpoints":
@@ -168,7 +173,7 @@ def read_intents(path: str | Path, *, limit: int | None = None) -> list[dict[str
             "cycle": r[2],
             "at": r[3],
             "outcome": r[4],
-            "writes": json.loads(r[5])["writes"],
+            "writes": codec.unpack(r[5])["writes"],
             "sequence": r[6],
             "watchdog": r[7],
         }
@@ -187,21 +192,28 @@ def _records(
     if not rows:
         return []
     names = _names(db)
+    started_at = 1 + CYCLE_COLUMNS.index("started")
+    starts = {r[0]: codec.from_iso_micros(r[started_at]) for r in rows}
     lo, hi = rows[0][0], rows[-1][0]
     sps: dict[int, list[dict[str, Any]]] = {}
     for r in db.execute(
-        f"SELECT cycle_id, tag_id, {', '.join(SETPOINT_COLUMNS)} FROM setpoints "
-        "WHERE cycle_id BETWEEN ? AND ? ORDER BY cycle_id, tag_id",
-        (lo, hi),
+        f"SELECT key >> {TAG_BITS}, key & {MASK}, {', '.join(SETPOINT_COLUMNS)} FROM setpoints "
+        "WHERE key >= ? AND key < ? ORDER BY key",
+        (lo << TAG_BITS, (hi + 1) << TAG_BITS),
     ):
-        sps.setdefault(r[0], []).append(codec.setpoint_dict(names[r[1]], r[2:]))
+        if r[0] in starts:  # the range may hold cycles the filters left out
+            sps.setdefault(r[0], []).append(codec.setpoint_dict(names[r[1]], r[2:]))
     ins: dict[int, list[dict[str, Any]]] = {}
     for r in db.execute(
-        f"SELECT cycle_id, tag_id, {', '.join(INPUT_COLUMNS)} FROM inputs "
-        "WHERE cycle_id BETWEEN ? AND ? ORDER BY cycle_id, tag_id",
-        (lo, hi),
+        f"SELECT key >> {TAG_BITS}, key & {MASK}, {', '.join(INPUT_COLUMNS)} FROM inputs "
+        "WHERE key >= ? AND key < ? ORDER BY key",
+        (lo << TAG_BITS, (hi + 1) << TAG_BITS),
     ):
-        ins.setdefault(r[0], []).append(codec.input_dict(names[r[1]], names.get(r[5]), r[2:]))
+        base = starts.get(r[0])
+        if base is not None:
+            ins.setdefault(r[0], []).append(
+                codec.input_dict(names[r[1]], names.get(r[5]), base, r[2:])
+            )
     out = []
     for r in rows:
         c = dict(zip(CYCLE_COLUMNS, r[1:-1], strict=True))
@@ -221,7 +233,7 @@ def _records(
             "setpoints": sps.get(r[0], []),
             "hash": r[-1],
         }
-        rec |= json.loads(c["detail"])
+        rec |= codec.unpack(c["detail"])
         out.append(rec)
     return out
 
@@ -312,8 +324,9 @@ def _names(db: sqlite3.Connection) -> dict[int, str]:
 def _tag_kind(db: sqlite3.Connection, tag: str) -> tuple[str, int]:
     r = db.execute("SELECT id FROM names WHERE name = ?", (tag,)).fetchone()
     if r is not None:
-        if db.execute("SELECT 1 FROM setpoints WHERE tag_id = ? LIMIT 1", (r[0],)).fetchone():
-            return "setpoints", int(r[0])
-        if db.execute("SELECT 1 FROM inputs WHERE tag_id = ? LIMIT 1", (r[0],)).fetchone():
-            return "inputs", int(r[0])
+        for table in ("setpoints", "inputs"):  # the newest cycle that has the tag decides
+            if db.execute(
+                f"SELECT 1 FROM {table} WHERE key & {MASK} = ? LIMIT 1", (r[0],)
+            ).fetchone():
+                return table, int(r[0])
     raise InputError(f"--tag {tag}: no such tag in this decision log")

@@ -36,6 +36,8 @@ from optimizer.decisions.record import DecisionRecord
 from optimizer.errors import InputError
 
 SCHEMA_VERSION = 2
+TAG_BITS = 20  # child rows are keyed cycle_id << TAG_BITS | tag_id
+PAGE_SIZE = 16384  # a cycle's compressed detail (2-20 kB) packs into pages with little slack
 BUSY_TIMEOUT_S = 2.0  # a lock held longer than this: the append fails (and the cycle holds)
 WAL_LIMIT_BYTES = 8 * 1024 * 1024  # the -wal file is truncated back to this after checkpoints
 
@@ -68,7 +70,16 @@ SETPOINT_COLUMNS = (
     "write_status",
     "reason",
 )
-INPUT_COLUMNS = ("value", "used", "quality", "status_id", "source_us", "flags", "extra", "issue")
+INPUT_COLUMNS = (
+    "value",
+    "used",
+    "quality",
+    "status_id",
+    "source_age_us",
+    "flags",
+    "extra",
+    "issue",
+)
 
 _TABLES_SQL = f"""
 CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -89,26 +100,26 @@ CREATE TABLE IF NOT EXISTS cycles (
     solve_time_s REAL,
     sequence INTEGER,
     watchdog INTEGER,
-    detail TEXT NOT NULL,
+    detail BLOB NOT NULL,
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS cycles_started ON cycles(started);
 CREATE INDEX IF NOT EXISTS cycles_cycle ON cycles(cycle);
 CREATE TABLE IF NOT EXISTS setpoints (
-    cycle_id INTEGER NOT NULL,
-    tag_id INTEGER NOT NULL,
+    key INTEGER PRIMARY KEY,  -- cycle_id << 20 | tag_id: appended in order, pages stay full
     current REAL, proposed REAL, clamped_to REAL, sent REAL, written REAL, read_back REAL,
     write_status TEXT, reason TEXT,
-    PRIMARY KEY (cycle_id, tag_id)
-) WITHOUT ROWID;
+    cycle_id INTEGER GENERATED ALWAYS AS (key >> 20) VIRTUAL,
+    tag_id INTEGER GENERATED ALWAYS AS (key & 1048575) VIRTUAL
+);
 CREATE TABLE IF NOT EXISTS inputs (
-    cycle_id INTEGER NOT NULL,
-    tag_id INTEGER NOT NULL,
-    value REAL, used REAL, quality INTEGER, status_id INTEGER, source_us INTEGER,
+    key INTEGER PRIMARY KEY,  -- cycle_id << 20 | tag_id
+    value REAL, used REAL, quality INTEGER, status_id INTEGER, source_age_us INTEGER,
     flags INTEGER NOT NULL, extra TEXT, issue TEXT,
-    PRIMARY KEY (cycle_id, tag_id)
-) WITHOUT ROWID;
+    cycle_id INTEGER GENERATED ALWAYS AS (key >> 20) VIRTUAL,
+    tag_id INTEGER GENERATED ALWAYS AS (key & 1048575) VIRTUAL
+);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
@@ -161,6 +172,8 @@ class DecisionLog:
                 self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
             )
             check_schema(self._db, self.path)
+            if not self._db.execute("SELECT 1 FROM sqlite_master").fetchone():  # a new file
+                self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
@@ -193,10 +206,10 @@ class DecisionLog:
             codec.real(s.solve_time_s) if s else None,
             rec.sequence,
             rec.watchdog,
-            json.dumps(detail, allow_nan=False, separators=(",", ":")),
+            codec.pack(detail),
         )
         with self._lock:
-            self._write(row, rec.setpoints, rec.inputs)
+            self._write(row, rec.setpoints, rec.inputs, codec.micros(rec.started) or 0)
 
     def append_intent(self, it: Intent) -> None:
         detail = {"writes": {k: codec.plain(v) for k, v in sorted(it.writes.items())}}
@@ -216,12 +229,18 @@ class DecisionLog:
             None,
             it.sequence,
             it.watchdog,
-            json.dumps(detail, allow_nan=False, separators=(",", ":")),
+            codec.pack(detail),
         )
         with self._lock:
-            self._write(row, (), ())
+            self._write(row, (), (), 0)
 
-    def _write(self, row: tuple[Any, ...], setpoints: Iterable[Any], inputs: Iterable[Any]) -> None:
+    def _write(
+        self,
+        row: tuple[Any, ...],
+        setpoints: Iterable[Any],
+        inputs: Iterable[Any],
+        started_us: int,
+    ) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         names = dict(self._names)
@@ -232,7 +251,10 @@ class DecisionLog:
             )
             in_rows = sorted(
                 (
-                    (self._intern(i.tag, names), *codec.input_row(i, self._status(i.status, names)))
+                    (
+                        self._intern(i.tag, names),
+                        *codec.input_row(i, self._status(i.status, names), started_us),
+                    )
                     for i in inputs
                 ),
                 key=lambda r: r[0],
@@ -245,13 +267,16 @@ class DecisionLog:
                 f"VALUES ({', '.join('?' * (len(CYCLE_COLUMNS) + 2))})",
                 (*row, prev, h),
             ).lastrowid
+            base = int(cid or 0) << TAG_BITS
             db.executemany(
-                f"INSERT INTO setpoints VALUES ({', '.join('?' * (len(SETPOINT_COLUMNS) + 2))})",
-                [(cid, *r) for r in sp_rows],
+                f"INSERT INTO setpoints (key, {', '.join(SETPOINT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(SETPOINT_COLUMNS) + 1))})",
+                [(base | r[0], *r[1:]) for r in sp_rows],
             )
             db.executemany(
-                f"INSERT INTO inputs VALUES ({', '.join('?' * (len(INPUT_COLUMNS) + 2))})",
-                [(cid, *r) for r in in_rows],
+                f"INSERT INTO inputs (key, {', '.join(INPUT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(INPUT_COLUMNS) + 1))})",
+                [(base | r[0], *r[1:]) for r in in_rows],
             )
             db.execute("COMMIT")
         except BaseException:
@@ -266,6 +291,8 @@ class DecisionLog:
         if i is None:
             cur = self._db.execute("INSERT INTO names (name) VALUES (?)", (name,))
             i = names[name] = int(cur.lastrowid or 0)
+            if i >= 1 << TAG_BITS:
+                raise sqlite3.DataError(f"more than {1 << TAG_BITS} tag and status names")
         return i
 
     def _status(self, name: str | None, names: dict[str, int]) -> int | None:
@@ -318,8 +345,8 @@ class DecisionLog:
                 for g in GUARD_NAMES:
                     if g.endswith("_delete"):
                         db.execute(f"DROP TRIGGER IF EXISTS {g}")
-                db.execute("DELETE FROM setpoints WHERE cycle_id < ?", (upto,))
-                db.execute("DELETE FROM inputs WHERE cycle_id < ?", (upto,))
+                db.execute("DELETE FROM setpoints WHERE key < ?", (upto << TAG_BITS,))
+                db.execute("DELETE FROM inputs WHERE key < ?", (upto << TAG_BITS,))
                 n = db.execute("DELETE FROM cycles WHERE id < ?", (upto,)).rowcount
                 for stmt in GUARDS_SQL.splitlines():
                     db.execute(stmt)
@@ -358,9 +385,9 @@ class DecisionLog:
                 None,
                 None,
                 None,
-                json.dumps(detail, separators=(",", ":")),
+                codec.pack(detail),
             )
-            self._write(row, (), ())
+            self._write(row, (), (), 0)
 
     def checkpoint_wal(self) -> None:
         """Copy the WAL into the database and truncate it (bounded ``-wal`` file)."""
@@ -411,7 +438,8 @@ def check_schema(db: sqlite3.Connection, path: Path) -> None:
 
 def child_rows(db: sqlite3.Connection, table: str, cycle_id: int) -> Sequence[tuple[Any, ...]]:
     cols = SETPOINT_COLUMNS if table == "setpoints" else INPUT_COLUMNS
+    lo = cycle_id << TAG_BITS
     return db.execute(
-        f"SELECT tag_id, {', '.join(cols)} FROM {table} WHERE cycle_id = ? ORDER BY tag_id",
-        (cycle_id,),
+        f"SELECT key - ?, {', '.join(cols)} FROM {table} WHERE key >= ? AND key < ? ORDER BY key",
+        (lo, lo, lo + (1 << TAG_BITS)),
     ).fetchall()

@@ -53,7 +53,7 @@ def test_every_table_refuses_update_and_delete(tmp_path: Path, table: str, op: s
     db = sqlite3.connect(path)
     sql = op.format(t=table)
     if table in ("setpoints", "inputs"):  # WITHOUT ROWID tables
-        sql = sql.replace("rowid = rowid", "tag_id = tag_id")
+        sql = sql.replace("rowid = rowid", "key = key")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute(sql)
     db.close()

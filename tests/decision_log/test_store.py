@@ -188,3 +188,50 @@ def test_cli_log_formats_and_errors(tmp_path: Path) -> None:
         assert r.returncode == 2, r
         assert needle in r.stderr and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_records_come_back_exactly_and_numbers_are_stored_as_numbers(tmp_path: Path) -> None:
+    base = record(1)
+    odd = (
+        InputRecord(tag="on", value=True, quality="good", status="Good", source_ts=T0, used=True),
+        InputRecord(tag="count", value=7, quality="good", status="Good", source_ts=T0, used=7),
+        InputRecord(
+            tag="sub",
+            value=None,
+            quality="bad",
+            status="BadNoCommunication",
+            source_ts=None,
+            used=3.25,
+            issue="sub: bad; last good value used",
+            substituted=True,
+        ),
+        InputRecord(
+            tag="inf",
+            value=float("inf"),
+            quality="uncertain",
+            status=None,
+            source_ts=T0 - timedelta(seconds=1.5),
+            used=None,
+        ),
+        InputRecord(tag="x", value=1.0, quality="good", status="Good", source_ts=T0, used=1.5),
+    )
+    rec = DecisionRecord(**{**base.__dict__, "inputs": base.inputs + odd})
+    path = tmp_path / "log.sqlite"
+    log = DecisionLog(path)
+    log.append(rec)
+    log.close()
+    got = read_records(path)[0]
+    want = rec.to_dict()
+    for k in ("started", "ended"):
+        assert datetime.fromisoformat(got[k]) == datetime.fromisoformat(want[k])
+    by_tag = {i["tag"]: i for i in got["inputs"]}
+    for i in want["inputs"]:
+        assert by_tag[i["tag"]] == i
+    assert got["setpoints"] == [{**want["setpoints"][0], "sent": None}]
+    assert {k: got[k] for k in ("solver", "faults", "phase_seconds", "reasons")} == {
+        k: want[k] for k in ("solver", "faults", "phase_seconds", "reasons")
+    }
+    db = sqlite3.connect(path)
+    types = db.execute("SELECT DISTINCT typeof(value), typeof(quality) FROM inputs").fetchall()
+    assert set(types) <= {("real", "integer"), ("null", "integer")}, types
+    db.close()
