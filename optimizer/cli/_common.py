@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import logging
 import os
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TextIO, TypeVar
+from typing import Annotated, ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -42,22 +43,40 @@ def _own_stream(std: TextIO) -> TextIO:
 
 stdout = _own_stream(sys.stdout)
 stderr = _own_stream(sys.stderr)
-console = Console(file=stdout)
-err_console = Console(file=stderr, highlight=False)
+# emoji off: ":AB:" inside a certificate fingerprint must not become a picture
+console = Console(file=stdout, emoji=False)
+err_console = Console(file=stderr, highlight=False, emoji=False)
+
+# Loggers whose lines an operator sees without --debug; library loggers (asyncua,
+# apscheduler, pyomo) only with --debug: what they report, our own lines already say.
+OWN_LOGGERS = ("optimizer", "models", "plantloop")
+DEBUG_HELP = "Tracebacks for internal errors and the libraries' log lines (asyncua, ...)."
 
 
-def setup_logging(level: int = logging.WARNING) -> None:
+class _OwnLinesOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name == "root" or record.name.split(".", 1)[0] in OWN_LOGGERS
+
+
+def setup_logging(level: int = logging.WARNING, *, debug: bool = False) -> None:
     """Log records to our own stderr handle (see :func:`_own_stream`); message only, as
-    Python prints them without a configuration."""
+    Python prints them without a configuration. Without ``debug`` only plantloop's own
+    loggers reach the console."""
     handler = logging.StreamHandler(stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s" if debug else "%(message)s"))
+    if not debug:
+        handler.addFilter(_OwnLinesOnly())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    # asyncua warns about its own clean-up ("close_secure_channel was called but connection
-    # is closed") after every failed connect; our connection lines already say what happened
-    quiet = level >= logging.WARNING
-    logging.getLogger("asyncua").setLevel(logging.ERROR if quiet else logging.NOTSET)
+    root.setLevel(logging.INFO if debug else level)
+    logging.getLogger("asyncua").setLevel(logging.NOTSET if debug else logging.ERROR)
+
+
+def print_plain(text: str, *, err: bool = False) -> None:
+    """A line with paths, fingerprints or identifiers: no markup, no emoji, never wrapped."""
+    (err_console if err else console).print(
+        text, markup=False, emoji=False, highlight=False, soft_wrap=True
+    )
 
 
 def _silence_closed_output() -> None:
@@ -75,10 +94,20 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn plantloop errors into one-line messages and exit codes; never a traceback."""
+    """Turn plantloop errors into one-line messages and exit codes; never a traceback.
+
+    Every command gets ``--debug`` this way (a command may declare its own ``debug``
+    parameter to use the flag itself): it turns on library log lines and lets an internal
+    error's traceback through.
+    """
+    signature = inspect.signature(fn, eval_str=True)
+    own_debug = "debug" in signature.parameters
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        debug = bool(kwargs.get("debug") if own_debug else kwargs.pop("debug", False))
+        if debug:
+            setup_logging(debug=True)
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
@@ -96,8 +125,25 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             err_console.print("plantloop: interrupted", markup=False)
             raise typer.Exit(130) from None
         except Exception as e:  # last line of defence: one line, not a traceback
-            if "--debug" in sys.argv:
+            if debug:
                 raise
             raise fail(f"internal error: {type(e).__name__}: {e}", EXIT_FAILED) from None
 
+    if not own_debug:
+        flag = inspect.Parameter(
+            "debug",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=False,
+            annotation=Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)],
+        )
+        params = [*signature.parameters.values(), flag]
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {**fn.__annotations__, "debug": flag.annotation}
     return wrapper
+
+
+def usage_line(command_path: str, message: str) -> str:
+    """A click/typer usage error as our one line: which command, what was wrong."""
+    where = command_path.removeprefix("plantloop").strip()
+    text = " ".join(message.split())
+    return f"{where}: {text}" if where else text

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from optimizer.cli._common import console, handle_errors
+from optimizer.cli._common import console, handle_errors, print_plain
 from optimizer.config.loader import load_config
 
 
@@ -27,9 +27,10 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config).config
         uri = cfg.connection.security.application_uri
         files = make_client_certificate(out, application_uri=uri, days=days, overwrite=force)
-        console.print(f"certificate  {files.certificate}\nprivate key  {files.private_key}")
-        console.print(f"application URI  {uri}")
-        console.print(f"SHA-256 fingerprint  [bold]{files.fingerprint}[/]")
+        print_plain(f"certificate  {files.certificate}")
+        print_plain(f"private key  {files.private_key}")
+        print_plain(f"application URI  {uri}")
+        print_plain(f"SHA-256 fingerprint  {files.fingerprint}")
         console.print(
             "Give the certificate (or its fingerprint) to the server's administrator "
             "to trust, and set connection.security.client_certificate / "

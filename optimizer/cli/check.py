@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from optimizer.cli._common import console, handle_errors
+from optimizer.cli._common import console, handle_errors, print_plain
 from optimizer.config.connection import SecurityPolicy
-from optimizer.config.loader import load_config
+from optimizer.config.loader import config_warnings, load_config
 from optimizer.config.plant import ConverterUnit
 from optimizer.config.schema import PlantConfig
 
@@ -23,7 +23,11 @@ def register(app: typer.Typer) -> None:
         """Validate CONFIG; print a summary (exit 0) or every problem as FILE:LINE (exit 2)."""
         loaded = load_config(config)
         summarize(loaded.config)
-        console.print(f"[green]✓[/] {config}: valid (sha256 {loaded.config_hash[:12]}…)")
+        warnings = config_warnings(loaded)
+        for w in warnings:
+            print_plain(str(w), err=True)
+        noted = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
+        print_plain(f"✓ {config}: valid{noted} (sha256 {loaded.config_hash[:12]}…)")
 
 
 def summarize(cfg: PlantConfig) -> None:

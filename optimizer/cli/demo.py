@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from optimizer.cli._common import console, fail, handle_errors
+from optimizer.cli._common import console, fail, handle_errors, print_plain
 from optimizer.config.loader import load_config
 from optimizer.config.schema import PlantConfig
 
@@ -115,4 +115,4 @@ def _summary(stats: RunStats, comparison: str, db: Path) -> None:
     t.add_row("energy cost", comparison)
     t.add_row("decision log", str(db))
     console.print(t)
-    console.print(f"review the decisions: [bold]plantloop log {db}[/]")
+    print_plain(f"review the decisions: plantloop log {db}")

@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from optimizer.cli._common import EXIT_FAILED, console, fail, handle_errors
+from optimizer.cli._common import EXIT_FAILED, console, fail, handle_errors, print_plain
 from optimizer.decisions.chain import verify
 from optimizer.decisions.query import (
     export_frame,
@@ -125,13 +125,13 @@ def _export(
                 raise fail(
                     "parquet export needs pyarrow: pip install 'plantloop[parquet]'"
                 ) from None
-            console.print(f"wrote {n} cycles to {output}")
+            print_plain(f"wrote {n} cycles to {output}")
             return
         if output is None:
             print(text, end="" if text.endswith("\n") else "\n")
         else:
             output.write_text(text)
-            console.print(f"wrote {n} cycles to {output}")
+            print_plain(f"wrote {n} cycles to {output}")
     except OSError as e:
         raise fail(f"{output}: cannot write ({e.strerror})") from None
 

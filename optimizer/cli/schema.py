@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from optimizer.cli._common import console, fail, handle_errors
+from optimizer.cli._common import fail, handle_errors, print_plain
 from optimizer.config.schema import PlantConfig
 
 
@@ -36,4 +36,4 @@ def register(app: typer.Typer) -> None:
             output.write_text(text + "\n")
         except OSError as e:
             raise fail(f"{output}: cannot write ({e.strerror})") from None
-        console.print(f"wrote {output}")
+        print_plain(f"wrote {output}")

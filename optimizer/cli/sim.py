@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 from pathlib import Path
@@ -13,7 +12,14 @@ from urllib.parse import urlparse
 
 import typer
 
-from optimizer.cli._common import console, handle_errors, setup_logging
+from optimizer.cli._common import (
+    DEBUG_HELP,
+    EXIT_FAILED,
+    console,
+    fail,
+    handle_errors,
+    setup_logging,
+)
 from optimizer.config.schema import PlantConfig
 from optimizer.errors import InputError
 
@@ -34,7 +40,11 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path, typer.Argument(help="Plant config (YAML).")],
         port: Annotated[
             int | None,
-            typer.Option(help="TCP port (0: a free one; default: the config's endpoint port)."),
+            typer.Option(
+                min=0,
+                max=65535,
+                help="TCP port (0: a free one; default: the config's endpoint port).",
+            ),
         ] = None,
         host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
         speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
@@ -64,11 +74,15 @@ def register(app: typer.Typer) -> None:
         watchdog_timeout: Annotated[
             float | None, typer.Option(help="Override interlocks.watchdog.timeout_s (s).")
         ] = None,
-        debug: Annotated[bool, typer.Option(help="Tracebacks and asyncua logs.")] = False,
+        debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
     ) -> None:
         from optimizer.sim import SimulatedPlant
         from optimizer.sim.faults import parse_fault
 
+        if speed <= 0:
+            raise InputError(f"--speed must be > 0 simulated seconds per second (got {speed:g})")
+        if watchdog_timeout is not None and watchdog_timeout <= 0:
+            raise InputError(f"--watchdog-timeout must be > 0 s (got {watchdog_timeout:g})")
         cfg = load_config(config)
         if port is None:
             port = urlparse(cfg.connection.endpoint).port or 4840
@@ -82,7 +96,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"--fault: unknown tag {tag!r} (not in {config})")
             faults.append((tag, kind))
         sec = _security(security, cert_dir, user, password_env, secure_only=secure_only)
-        setup_logging(logging.INFO if debug else logging.WARNING)
+        setup_logging(debug=debug)
 
         async def serve() -> None:
             sim = SimulatedPlant(
@@ -128,8 +142,8 @@ def register(app: typer.Typer) -> None:
 
         try:
             asyncio.run(serve())
-        except OSError as e:
-            raise InputError(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
+        except OSError as e:  # port taken, address not ours: the job failed, not the input
+            raise fail(f"cannot serve on {host}:{port}: {e.strerror or e}", EXIT_FAILED) from None
 
 
 def _describe(sec: Any) -> str:
