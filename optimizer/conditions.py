@@ -49,20 +49,33 @@ class _Tok:
     col: int
 
 
+MAX_LENGTH = 2000
+"""Longest condition text accepted (characters): a rule is a line an operator can read."""
+MAX_DEPTH = 32
+"""Deepest nesting of parentheses, ``not`` and ``-`` accepted."""
+
+_SPACE = re.compile(r"\s*")
+
+
 def _tokens(text: str) -> list[_Tok]:
+    """The tokens of ``text`` in one left-to-right pass (linear in its length)."""
+    if len(text) > MAX_LENGTH:
+        raise ConditionError(
+            f"condition is {len(text)} characters long; at most {MAX_LENGTH} are accepted"
+        )
     out: list[_Tok] = []
     pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
+    end = len(text)
+    while True:
+        pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        if pos >= end:
+            return out
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            col = pos + (len(text[pos:]) - len(text[pos:].lstrip())) + 1
-            raise ConditionError(f"unexpected character {text[col - 1]!r} at column {col}")
+            raise ConditionError(f"unexpected character {text[pos]!r} at column {pos + 1}")
         kind = m.lastgroup or ""
         out.append(_Tok(kind, m.group(kind), m.start(kind) + 1))
         pos = m.end()
-    return out
 
 
 class Node:
@@ -139,6 +152,15 @@ class _Parser:
         self.text = text
         self.i = 0
         self.tags: set[str] = set()
+        self.depth = 0
+
+    def _deeper(self, t: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(
+                f"nested more than {MAX_DEPTH} levels deep at column {t.col} "
+                "(parentheses, 'not' and '-' count)"
+            )
 
     def _peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -163,8 +185,12 @@ class _Parser:
         return args[0] if len(args) == 1 else _Bool("and", tuple(args))
 
     def neg(self) -> Node:
-        if self._word("not"):
-            return _Bool("not", (self.neg(),))
+        t = self._peek()
+        if t is not None and self._word("not"):
+            self._deeper(t)
+            node = _Bool("not", (self.neg(),))
+            self.depth -= 1
+            return node
         return self.compare()
 
     def compare(self) -> Node:
@@ -181,14 +207,18 @@ class _Parser:
             raise ConditionError(f"condition ends too early (column {len(self.text) + 1})")
         self.i += 1
         if t.kind == "neg":
+            self._deeper(t)
             inner = self.atom()
+            self.depth -= 1
             if isinstance(inner, _Num):
                 return _Num(-inner.v)
             raise ConditionError(f"'-' must precede a number (column {t.col})")
         if t.kind == "num":
             return _Num(float(t.text))
         if t.kind == "par" and t.text == "(":
+            self._deeper(t)
             node = self.expr()
+            self.depth -= 1
             close = self._peek()
             if close is None or close.text != ")":
                 raise ConditionError(f"missing ')' for '(' at column {t.col}")

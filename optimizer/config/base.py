@@ -15,6 +15,10 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
 class Section(BaseModel):
-    """Base for all config sections: extra keys forbidden, immutable after load."""
+    """Base for all config sections: extra keys forbidden, immutable after load, and every
+    number finite (a NaN gain or an infinite price would solve to a wrong plan reported as
+    ok)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, allow_inf_nan=False
+    )

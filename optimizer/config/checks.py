@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from optimizer.conditions import ConditionError, parse_condition
+from optimizer.config.locate import dotted
 from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
 from optimizer.config.schedules import Schedule
 from optimizer.config.schema import PlantConfig
@@ -63,6 +64,7 @@ def _near(name: str, names: object) -> str:
 
 
 _MEAS = (TagRole.MEASUREMENT,)
+_WRITTEN = (TagRole.SETPOINT, TagRole.WATCHDOG)
 _SCHED = (TagRole.FORECAST, TagRole.MEASUREMENT)
 
 
@@ -114,13 +116,13 @@ def check_demands(cfg: PlantConfig, inv: Invalid) -> Found:
         yield from _carrier(cfg, inv, (*p, "carrier"), d.carrier)
         yield from _schedule(cfg, inv, (*p, "forecast"), d.forecast)
         if d.carrier in cfg.carriers and d.carrier not in suppliers and "units" not in inv.sections:
-            yield (
-                (*p, "carrier"),
-                (
-                    f"no unit supplies carrier '{d.carrier}' (add a converter, grid or renewable "
-                    "that outputs it)"
-                ),
+            rejected = sorted(inv.names.get("units", ()))
+            why = (
+                f"; units {', '.join(rejected)} have errors reported above"
+                if rejected
+                else " (add a converter, grid or renewable that outputs it)"
             )
+            yield (*p, "carrier"), f"no unit supplies carrier '{d.carrier}'{why}"
 
 
 def check_tariffs(cfg: PlantConfig, inv: Invalid) -> Found:
@@ -163,21 +165,42 @@ def check_compensation(cfg: PlantConfig, inv: Invalid) -> Found:
                 yield (*p, "cvs", cv), f"CV '{cv}' has no gains: no MV can move it"
 
 
-def check_setpoint_owners(cfg: PlantConfig, inv: Invalid) -> Found:
-    """A setpoint tag is written by one decision only (one unit or one MV)."""
-    owner: dict[str, str] = {}
+def setpoint_writers(cfg: PlantConfig) -> Iterator[tuple[Path, str]]:
+    """Every decision that writes a setpoint tag: (its config path, the tag)."""
     for name, u in cfg.units.items():
         sp = getattr(u, "setpoint_tag", None)
         if sp is not None:
-            owner[sp] = f"units.{name}"
+            yield ("units", name, "setpoint_tag"), sp
     for bname, b in cfg.compensation.items():
         for mv, m in b.mvs.items():
-            if m.tag in owner:
-                yield (
-                    ("compensation", bname, "mvs", mv, "tag"),
-                    (f"setpoint tag '{m.tag}' is already written by {owner[m.tag]}"),
-                )
-            owner[m.tag] = f"compensation.{bname}.mvs.{mv}"
+            yield ("compensation", bname, "mvs", mv, "tag"), m.tag
+
+
+def check_setpoint_owners(cfg: PlantConfig, inv: Invalid) -> Found:
+    """A setpoint tag is written by one decision only (one unit or one MV)."""
+    owner: dict[str, Path] = {}
+    for path, tag in setpoint_writers(cfg):
+        if tag in owner:
+            yield path, f"setpoint tag '{tag}' is already written by {dotted(owner[tag][:-1])}"
+        else:
+            owner[tag] = path
+
+
+def check_node_ids(cfg: PlantConfig, inv: Invalid) -> Found:
+    """A node plantloop writes (setpoint, watchdog) belongs to one tag only; two names for
+    one node would let one write overwrite the other's."""
+    first: dict[str, str] = {}
+    for name, tag in cfg.tags.items():
+        other = first.setdefault(tag.node, name)
+        if other == name:
+            continue
+        written = {r for r in (tag.role, cfg.tags[other].role) if r in _WRITTEN}
+        if written:
+            yield (
+                ("tags", name, "node"),
+                f"node '{tag.node}' is also tag '{other}'; a {'/'.join(sorted(written))} node "
+                "must belong to one tag",
+            )
 
 
 def check_operator_limits(cfg: PlantConfig, inv: Invalid) -> Found:
@@ -209,13 +232,20 @@ def check_interlocks(cfg: PlantConfig, inv: Invalid) -> Found:
         try:
             cond = parse_condition(rule.when)
         except ConditionError as e:
-            yield (*p, "when"), f"condition does not parse: {e} (got {rule.when!r})"
+            shown = rule.when if len(rule.when) <= 80 else f"{rule.when[:60]}…"
+            yield (*p, "when"), f"condition does not parse: {e} (got {shown!r})"
         else:
             for tag in sorted(cond.tags):
                 if tag not in cfg.tags and not inv.known("tags", tag):
                     yield (
                         (*p, "when"),
                         f"condition names tag '{tag}', which is not defined{_near(tag, cfg.tags)}",
+                    )
+                elif tag in cfg.tags and cfg.tags[tag].role is TagRole.FORECAST:
+                    yield (
+                        (*p, "when"),
+                        f"condition names forecast tag '{tag}': a forecast is an array, "
+                        "a condition compares single values",
                     )
         for j, tag in enumerate(rule.tags):
             yield from _tag(cfg, inv, (*p, "tags", j), tag, (TagRole.SETPOINT,))
@@ -240,6 +270,7 @@ CHECKS: tuple[Callable[[PlantConfig, Invalid], Found], ...] = (
     check_tariffs,
     check_compensation,
     check_setpoint_owners,
+    check_node_ids,
     check_operator_limits,
     check_interlocks,
     check_objectives,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, model_validator
 
 from optimizer.config.base import Name, NonNegFloat, PositiveFloat, Section
+from optimizer.config.cron import cron_problem
 
 
 class LoopMode(StrEnum):
@@ -27,13 +29,22 @@ class CycleConfig(Section):
     mode: LoopMode = LoopMode.CLOSED_LOOP
     misfire_grace_s: PositiveFloat = 5.0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _cron_or_period(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("cron") is not None and "period_s" in data:
+            raise ValueError(
+                "period_s and cron are both given; keep one "
+                "(the scheduler would use only one of them)"
+            )
+        return data
+
     @model_validator(mode="after")
     def _timing(self) -> CycleConfig:
         if self.cron is not None:
-            if len(self.cron.split()) != 5:
-                raise ValueError(
-                    f"cron needs 5 fields 'min hour dom month dow' (got {self.cron!r})"
-                )
+            problem = cron_problem(self.cron)
+            if problem is not None:
+                raise ValueError(problem)
             return self
         if self.period_s is None:
             raise ValueError("give period_s or cron")

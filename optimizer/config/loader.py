@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from optimizer.config import fast_yaml
+from optimizer.config.advice import run_warnings
 from optimizer.config.checks import Invalid, run_checks
 from optimizer.config.locate import dotted, key_line, locate
 from optimizer.config.schema import PlantConfig
@@ -74,7 +76,46 @@ def load_config(path: str | Path) -> LoadedConfig:
     return LoadedConfig(config=cfg, path=p, config_hash=hashlib.sha256(raw).hexdigest())
 
 
+def config_warnings(loaded: LoadedConfig) -> list[Problem]:
+    """What the config may legally say but probably does not mean (see
+    :mod:`optimizer.config.advice`), located like errors, each message starting 'warning:'."""
+    found = run_warnings(loaded.config)
+    if not found:
+        return []
+    tree = _parse(loaded.path.read_text(encoding="utf-8"), str(loaded.path))
+    out = []
+    for path, message in found:
+        _, line = locate(tree, path)
+        out.append(
+            Problem(
+                file=str(loaded.path), line=line, path=dotted(path), message=f"warning: {message}"
+            )
+        )
+    return sorted(out, key=lambda p: (p.line or 0, p.path))
+
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""Largest config accepted: about 20,000 tags in block style (50,000 one-line tags). A
+valid 1,000-tag file loads in well under a second; a file with an error is parsed again
+by ruamel (pure Python, ~2 ms a tag) to find its lines, so 600,000 tags took minutes and
+gigabytes. One config describes one plant area: split larger plants into areas."""
+
+
 def load_config_text(text: str, filename: str = "<config>") -> PlantConfig:
+    size = len(text.encode("utf-8"))
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            [
+                Problem(
+                    file=filename,
+                    line=None,
+                    path="",
+                    message=f"the config is {size / 2**20:.1f} MB; plantloop reads at most "
+                    f"{MAX_CONFIG_BYTES // 2**20} MB (about 20,000 tags): split the plant "
+                    "into areas, one config each",
+                )
+            ]
+        )
     fast = _load_fast(text)
     if fast is not None:
         return fast
@@ -88,16 +129,24 @@ def load_config_text(text: str, filename: str = "<config>") -> PlantConfig:
             cfg = PlantConfig.model_validate(data)
             break
         except ValidationError as e:
-            fresh = [_schema_problem(tree, filename, err) for err in e.errors()]
+            fresh = _merge_alternatives(_schema_problem(tree, filename, err) for err in e.errors())
             problems.extend(p for p in fresh if p not in problems)
             if not _set_aside(data, e, invalid):
                 break
+    relations: list[Problem] = []
     if cfg is not None:
         for path, message in run_checks(cfg, invalid):
             _, line = locate(tree, path)
-            problems.append(Problem(file=filename, line=line, path=dotted(path), message=message))
-    if problems:
-        problems.sort(key=lambda p: (p.line or 0, p.path))
+            relations.append(Problem(file=filename, line=line, path=dotted(path), message=message))
+    if problems or relations:
+        # with entries set aside, a relation error may be their consequence ("no unit
+        # supplies steam" when the boiler was rejected): the causes come first
+        by_line = lambda p: (p.line or 0, p.path)  # noqa: E731
+        if problems:
+            problems.sort(key=by_line)
+            problems.extend(sorted(relations, key=by_line))
+        else:
+            problems = sorted(relations, key=by_line)
         raise ConfigError(problems)
     assert cfg is not None
     return cfg
@@ -188,6 +237,26 @@ def _schema_problem(tree: Any, filename: str, err: Any) -> Problem:
         if kind != "value_error" and _is_scalar(got):
             msg = f"{msg} (got {got!r})"
     return Problem(file=filename, line=line, path=dotted(path), message=_one_line(msg))
+
+
+def _merge_alternatives(found: Iterable[Problem]) -> list[Problem]:
+    """One problem per place: a value that fits none of a union's members gives one line
+    ("Input should be 'initial', or less than or equal to 1 (got 1.5)"), not one per member."""
+    merged: dict[tuple[int | None, str], Problem] = {}
+    for p in found:
+        key = (p.line, p.path)
+        if key not in merged:
+            merged[key] = p
+            continue
+        first = merged[key].message
+        got = ""
+        if first.endswith(")") and " (got " in first:
+            first, got = first.rsplit(" (got ", 1)
+            got = f" (got {got}"
+        extra = p.message.removesuffix(got).removeprefix("Input should be ")
+        if extra not in first:
+            merged[key] = replace(merged[key], message=f"{first}, or {extra}{got}")
+    return list(merged.values())
 
 
 def _set_aside(data: dict[str, Any], e: ValidationError, invalid: Invalid) -> bool:

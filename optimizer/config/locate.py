@@ -64,5 +64,7 @@ def dotted(path: Sequence[str | int]) -> str:
 
 
 def _looks_inserted(part: str) -> bool:
-    # pydantic's union member labels: 'float', 'list[...]', 'function-after[...]', ...
-    return "[" in part or part in {"float", "int", "str", "bool", "none"}
+    # pydantic's union member labels: 'float', 'list[...]', 'function-after[...]',
+    # 'constrained-float', ... (a config field name never has a dash; a user's key that
+    # has one is found in the file before this is asked)
+    return "[" in part or "-" in part or part in {"float", "int", "str", "bool", "none"}

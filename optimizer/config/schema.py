@@ -7,7 +7,10 @@ sections (a tag referenced by a unit exists and has the right role, ...) are che
 
 from __future__ import annotations
 
-from pydantic import Field
+import difflib
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import Field, field_validator
 
 from optimizer.config.base import Name, Section
 from optimizer.config.connection import ConnectionConfig
@@ -29,9 +32,24 @@ from optimizer.config.tags import TagConfig, TagRole
 
 
 class PlantInfo(Section):
-    name: Name
-    description: str = ""
-    timezone: str = Field(default="UTC", description="IANA zone for time-of-use tables.")
+    name: Name = Field(description="Short name of the plant area; shown in status lines and logs.")
+    description: str = Field(default="", description="Free text for people.")
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of the plant (e.g. Europe/Berlin): time-of-use tables "
+        "and cron schedules are local times in it.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            near = difflib.get_close_matches(v, sorted(available_timezones()), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise ValueError(f"unknown time zone {v!r}{hint}; use an IANA name") from None
+        return v
 
 
 class PlantConfig(Section):
