@@ -110,10 +110,10 @@ class Recorder:
         except LogUnavailable as e:  # disk full, locked file: say so, keep the loop alive
             recorded = False
             log.error("cycle %d NOT recorded: %s", img.number, str(e))  # text: see runner.py
-            reasons = (*reasons, f"decision log write FAILED: {e}")
+            reasons = (f"decision log write FAILED: {e}", *reasons)
         space = log_space(self.log.path)
         if space.free_bytes < LOW_SPACE_BYTES:
-            reasons = (*reasons, f"decision log disk low: {space.describe()}")
+            reasons = (f"decision log disk low: {space.describe()}", *reasons)
         self._maybe_maintain()
         written = {s.tag: s.written for s in rec.setpoints if s.written is not None}
         solver = rec.solver

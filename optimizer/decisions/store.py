@@ -39,7 +39,8 @@ SCHEMA_VERSION = 2
 TAG_BITS = 20  # child rows are keyed cycle_id << TAG_BITS | tag_id
 PAGE_SIZE = 16384  # a cycle's compressed detail (2-20 kB) packs into pages with little slack
 BUSY_TIMEOUT_S = 2.0  # a lock held longer than this: the append fails (and the cycle holds)
-WAL_LIMIT_BYTES = 8 * 1024 * 1024  # the -wal file is truncated back to this after checkpoints
+WAL_AUTOCHECKPOINT_PAGES = 256  # checkpoint when the -wal holds this many pages (4 MB)
+WAL_LIMIT_BYTES = 4 * 1024 * 1024  # and truncate it back to this after a checkpoint
 
 TABLES = ("names", "cycles", "setpoints", "inputs")
 CYCLE_COLUMNS = (
@@ -177,6 +178,7 @@ class DecisionLog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+            self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             self._db.executescript(_TABLES_SQL + GUARDS_SQL)
             self._head = self._db.execute(
                 "SELECT hash FROM cycles ORDER BY id DESC LIMIT 1"
