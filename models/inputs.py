@@ -46,8 +46,9 @@ class ModelInputs:
                 when = datetime.fromisoformat(str(data.pop("_start")))
             except ValueError:
                 raise InputError(f"{path}: _start is not an ISO date/time") from None
-        when = when or datetime.now(UTC)
-        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        if when is not None and when.tzinfo is None:
+            raise InputError(f"{path}: _start has no UTC offset (write e.g. +01:00 or Z)")
+        when = (when or datetime.now(UTC)).astimezone(UTC)
         return cls.from_mapping(data, cfg, start=when, where=str(path))
 
     @classmethod

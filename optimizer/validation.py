@@ -87,7 +87,15 @@ class InputValidator:
         for name, tag in self.cfg.tags.items():
             st = self._state.setdefault(name, _TagState())
             reading = snapshot.readings.get(name)
-            issue = _check(name, tag, reading, st, now, stale_image=snapshot.stale)
+            issue = _check(
+                name,
+                tag,
+                reading,
+                st,
+                now,
+                stale_image=snapshot.stale,
+                horizon=self.cfg.cycle.horizon_steps,
+            )
             raw = reading.value if reading is not None else None
             _track_frozen(st, raw)
             if issue is None:
@@ -132,6 +140,7 @@ def _check(
     now: datetime,
     *,
     stale_image: bool,
+    horizon: int,
 ) -> InputIssue | None:
     def issue(kind: IssueKind, msg: str) -> InputIssue:
         return InputIssue(tag=name, kind=kind, message=f"{name}: {msg}")
@@ -144,7 +153,7 @@ def _check(
         return issue(IssueKind.BAD_QUALITY, f"status {r.status}")
     if r.quality is Quality.UNCERTAIN and not tag.accept_uncertain:
         return issue(IssueKind.UNCERTAIN, f"status {r.status} (tag does not accept Uncertain)")
-    shape = _shape_issue(tag, r.value)
+    shape = _shape_issue(tag, r.value, horizon)
     if shape is not None:
         return issue(*shape)
     if tag.max_age_s is not None:
@@ -171,12 +180,18 @@ def _check(
     return None
 
 
-def _shape_issue(tag: TagConfig, value: Value) -> tuple[IssueKind, str] | None:
+def _shape_issue(tag: TagConfig, value: Value, horizon: int) -> tuple[IssueKind, str] | None:
     if value is None:
         return IssueKind.MISSING, "no value"
     if tag.role is TagRole.FORECAST:
         if not isinstance(value, tuple):
             return IssueKind.WRONG_SHAPE, f"forecast must be an array (got {type(value).__name__})"
+        if len(value) != horizon:
+            # periods past the end would silently become 0 (no demand, free energy)
+            return (
+                IssueKind.WRONG_SHAPE,
+                f"forecast has {len(value)} values; the horizon has {horizon} steps",
+            )
         for i, x in enumerate(value):
             if not math.isfinite(x):
                 return IssueKind.NOT_FINITE, f"element {i} is {x}"

@@ -15,6 +15,7 @@ from optimizer.config.loader import load_config
 if TYPE_CHECKING:
     from models.result import PlanResult
     from optimizer.config.schema import PlantConfig
+    from optimizer.interlocks.plant import WritePlan
 
 
 def register(app: typer.Typer) -> None:
@@ -30,24 +31,29 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option("--time-limit", min=0.1, help="Seconds (default: config).")
         ] = None,
     ) -> None:
-        """Solve the plant's MILP once and print the decisions and why."""
-        from models.inputs import ModelInputs
+        """Solve the plant's MILP once and print the decisions, what the interlocks would
+        write, and why."""
         from models.plant_model import PlantModel
+        from optimizer.interlocks.plant import Interlocks
+        from optimizer.state_file import read_state_file
 
         cfg = load_config(config).config
-        inputs = ModelInputs.from_state_file(state, cfg)
+        snapshot = read_state_file(state, cfg)  # validated exactly as run validates a read
         model = PlantModel(cfg)
-        model.update(inputs)
+        model.update(snapshot.inputs)
         result = model.solve(time_limit_s=time_limit or cfg.cycle.solver_time_limit_s)
+        would = Interlocks(cfg).decide(
+            validated=snapshot.validated, plan=result, eu_ranges={}, advisory=False
+        )
         if as_json:
-            print(json.dumps(result.to_dict(), indent=2))
+            print(json.dumps({**result.to_dict(), "interlocks": would.to_dict()}, indent=2))
         else:
-            show(cfg, result)
+            show(cfg, result, would)
         if not result.has_safe_plan:
             raise typer.Exit(EXIT_FAILED)
 
 
-def show(cfg: PlantConfig, r: PlanResult) -> None:
+def show(cfg: PlantConfig, r: PlanResult, would: WritePlan | None = None) -> None:
     style = {"ok": "green", "warning": "yellow", "error": "red"}[r.status.value]
     console.print(
         f"[{style}]{r.status.value}[/] {r.termination} — {r.message}; attempt: {r.attempt}; "
@@ -56,11 +62,25 @@ def show(cfg: PlantConfig, r: PlanResult) -> None:
     if not r.has_safe_plan:
         return
     t = Table(title="decisions (first period)")
-    for c in ("setpoint", "value", "unit"):
+    decided = {d.tag: d for d in would.decisions} if would is not None else {}
+    for c in ("setpoint", "plan", "would write", "unit", "why different"):
         t.add_column(c)
+    writes = would.writes if would is not None else {}
     for tag, v in sorted(r.setpoints.items()):
-        t.add_row(tag, f"{v:.4g}", cfg.tags[tag].unit)
+        d = decided.get(tag)
+        why = d.reason if d is not None else ""
+        if would is not None and tag not in writes and d is not None and d.to_write is not None:
+            why = f"not written: {would.outcome.value}"
+        written = f"{writes[tag]:.4g}" if tag in writes else "-"
+        t.add_row(tag, f"{v:.4g}", written, cfg.tags[tag].unit, why)
     console.print(t)
+    if would is not None:
+        console.print(
+            f"interlocks: {would.outcome.value}"
+            + (f" — {'; '.join(would.reasons)}" if would.reasons else ""),
+            markup=False,
+            soft_wrap=True,
+        )
     o = Table(title=f"objective {r.objective:,.2f}" + (f" (gap {r.gap:.2%})" if r.gap else ""))
     o.add_column("term")
     o.add_column("value", justify="right")
