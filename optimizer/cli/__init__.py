@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import typer
 from typer._click.exceptions import ClickException, UsageError
 
-from optimizer.cli import certs, check, demo, log, run, schema, sim, solve
+from optimizer.cli import certs, check, console, demo, log, run, schema, sim, solve
 from optimizer.cli._common import EXIT_USAGE, fail, setup_logging, usage_line
 
 app = typer.Typer(
@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (check, schema, solve, sim, certs, run, demo, log):
+for _module in (check, schema, solve, sim, certs, run, demo, log, console):
     _module.register(app)
 
 

@@ -12,10 +12,12 @@ import typer
 from rich.table import Table
 
 from optimizer.cli._common import console, fail, handle_errors, print_plain
+from optimizer.cli._http import HttpOpt, TlsCertOpt, TlsKeyOpt, http_bind
 from optimizer.config.loader import load_config
 from optimizer.config.schema import PlantConfig
 
 if TYPE_CHECKING:
+    from optimizer.console.access import Bind
     from optimizer.service.loop import RunStats
     from optimizer.sim import SimulatedPlant
 
@@ -42,22 +44,41 @@ def register(app: typer.Typer) -> None:
         log_path: Annotated[
             Path | None, typer.Option("--log", help="Decision log (default: a temp file).")
         ] = None,
+        http: HttpOpt = None,
+        tls_cert: TlsCertOpt = None,
+        tls_key: TlsKeyOpt = None,
     ) -> None:
         """Serve the demo plant on a free loopback port and run the loop against it."""
         if not config.exists():
             raise fail(f"{config}: demo config not found (pass --config)")
         loaded = load_config(config)
         cfg = loaded.config
+        bind = http_bind(http, tls_cert, tls_key)
         sim_speed = speed if speed is not None else cfg.cycle.step_minutes * 60.0 / period
         db = log_path or Path(tempfile.mkdtemp(prefix="plantloop-demo-")) / "decisions.sqlite"
         stats, comparison = asyncio.run(
-            _run(cfg, loaded.config_hash, cycles=cycles, speed=sim_speed, period=period, db=db)
+            _run(
+                cfg,
+                loaded.config_hash,
+                cycles=cycles,
+                speed=sim_speed,
+                period=period,
+                db=db,
+                bind=bind,
+            )
         )
         _summary(stats, comparison, db)
 
 
 async def _run(
-    cfg: PlantConfig, config_hash: str, *, cycles: int, speed: float, period: float, db: Path
+    cfg: PlantConfig,
+    config_hash: str,
+    *,
+    cycles: int,
+    speed: float,
+    period: float,
+    db: Path,
+    bind: Bind | None = None,
 ) -> tuple[RunStats, str]:
     from optimizer.plantio.opcua_client import OpcUaPlantIO
     from optimizer.service.loop import LoopService
@@ -79,7 +100,12 @@ async def _run(
             cycles=cycles,
             plan_clock=_SimClock(sim),
         )
-        stats = await service.run()
+        if bind is None:
+            stats = await service.run()
+        else:
+            from optimizer.console.embed import run_with_console
+
+            stats = await run_with_console(service, db, bind, console.print)
         return stats, sim.cost_comparison().summary()
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from optimizer.cli._common import EXIT_FAILED, console, fail, handle_errors
+from optimizer.cli._http import HttpOpt, TlsCertOpt, TlsKeyOpt, http_bind
 from optimizer.config.loader import load_config
 from optimizer.errors import PlantIOError
 
@@ -27,10 +28,23 @@ def register(app: typer.Typer) -> None:
         log_path: Annotated[
             Path | None, typer.Option("--log", help="Decision log (overrides log.path).")
         ] = None,
+        http: HttpOpt = None,
+        tls_cert: TlsCertOpt = None,
+        tls_key: TlsKeyOpt = None,
+        connect_wait: Annotated[
+            float | None,
+            typer.Option(
+                "--connect-wait",
+                min=0,
+                help="Seconds to keep retrying an unreachable server at start "
+                "(default: until stopped; 0: fail at once).",
+            ),
+        ] = None,
     ) -> None:
         """Run the closed loop against the configured server until Ctrl-C (or N cycles)."""
         loaded = load_config(config)
         cfg = loaded.config
+        bind = http_bind(http, tls_cert, tls_key)
         db = log_path or resolve_log_path(config, cfg.log.path)
         from optimizer.plantio.opcua_client import OpcUaPlantIO
         from optimizer.service.loop import LoopService
@@ -44,9 +58,15 @@ def register(app: typer.Typer) -> None:
             printer=StatusPrinter(console),
             cycles=cycles,
             advisory=advisory,
+            connect_wait_s=connect_wait,
         )
         try:
-            stats = asyncio.run(service.run())
+            if bind is None:
+                stats = asyncio.run(service.run())
+            else:
+                from optimizer.console.embed import run_with_console
+
+                stats = asyncio.run(run_with_console(service, db, bind, console.print))
         except PlantIOError as e:
             where = cfg.connection.endpoint
             raise fail(str(e) if where in str(e) else f"{where}: {e}", EXIT_FAILED) from None

@@ -137,3 +137,42 @@ def _nums(xs: Any) -> list[float | None]:
 
 def _iso(t: datetime) -> str:
     return t.isoformat()
+
+
+def limits_record(cfg: PlantConfig) -> dict[str, Any]:
+    """The limits a cycle was judged against (setpoint write limits and modes, CV ranges,
+    which tags are the permissive and the watchdog), so a past cycle reads on its own.
+    Operator limits are tags: their values are among the cycle's inputs."""
+    setpoints: dict[str, Any] = {}
+    for name, t in cfg.tags.items():
+        sp = t.setpoint
+        if sp is None:
+            continue
+        setpoints[name] = {
+            "unit": t.unit,
+            "min": sp.min,
+            "max": sp.max,
+            "max_up": sp.max_up,
+            "max_down": sp.max_down,
+            "mode": sp.mode.value,
+            "operator_min_tag": sp.operator_min_tag,
+            "operator_max_tag": sp.operator_max_tag,
+        }
+    cvs: dict[str, Any] = {}
+    for group in cfg.compensation.values():
+        for name, cv in group.cvs.items():
+            cvs[name] = {
+                "tag": cv.tag,
+                "low": cv.low,
+                "high": cv.high,
+                "target": cv.target,
+                "priority": cv.priority,
+                "unit": cv.unit,
+            }
+    wd = cfg.interlocks.watchdog
+    return {
+        "setpoints": setpoints,
+        "cvs": cvs,
+        "permissive_tag": cfg.interlocks.permissive_tag,
+        "watchdog_tag": wd.tag if wd is not None else None,
+    }

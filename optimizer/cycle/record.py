@@ -21,7 +21,7 @@ from typing import Any
 
 from optimizer.config.schema import PlantConfig
 from optimizer.cycle.image import CycleImage, Phase
-from optimizer.cycle.plan_record import plan_record
+from optimizer.cycle.plan_record import limits_record, plan_record
 from optimizer.decisions.record import (
     DecisionRecord,
     InputRecord,
@@ -76,6 +76,7 @@ class Recorder:
         self.maintenance_every_s = maintenance_every_s
         self._last_maintenance = time.monotonic()
         self._maintenance: asyncio.Task[None] | None = None
+        self._limits: dict[str, Any] | None = limits_record(cfg)  # until one record has them
 
     async def intent(self, img: CycleImage, at: datetime) -> str | None:
         """Record what the cycle is about to write. None when recorded; else why not
@@ -107,6 +108,7 @@ class Recorder:
         recorded = True
         try:
             await self.writer.call(lambda db: db.append(rec))
+            self._limits = None
         except LogUnavailable as e:  # disk full, locked file: say so, keep the loop alive
             recorded = False
             log.error("cycle %d NOT recorded: %s", img.number, str(e))  # text: see runner.py
@@ -180,6 +182,7 @@ class Recorder:
             sequence=img.write_plan.sequence if img.write_plan else None,
             phase_seconds=dict(img.phase_seconds),
             plan=self._plan(img),
+            limits=self._limits,
         )
 
     def _plan(self, img: CycleImage) -> dict[str, Any] | None:
@@ -233,6 +236,7 @@ def _solver(img: CycleImage) -> SolverRecord | None:
         relaxed=tuple(_relaxed(r) for r in p.relaxed),
         why=tuple(p.why),
         cv_predictions=dict(p.cv_predictions),
+        mv_moves=dict(p.mv_moves),
         unmet=dict(p.unmet),
         planner=p.report.to_dict(p.gap) if p.report is not None else {},
     )

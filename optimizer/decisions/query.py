@@ -330,3 +330,95 @@ def _tag_kind(db: sqlite3.Connection, tag: str) -> tuple[str, int]:
             ).fetchone():
                 return table, int(r[0])
     raise InputError(f"--tag {tag}: no such tag in this decision log")
+
+
+# --- reads for the console: by row id (unique across runs), newest first where it matters --
+
+
+def cycle_summaries(
+    path: str | Path,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    outcome: str | None = None,
+    after_id: int | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` cycles (oldest first): ``id`` and the summary columns, reasons
+    as a list."""
+    db = open_log(Path(path))
+    try:
+        where, args = _filters(since, until, outcome)
+        if after_id is not None:
+            where.append("c.id > ?")
+            args.append(after_id)
+        cols = ", ".join(f"c.{c}" for c in SUMMARY_COLUMNS)
+        rows = db.execute(
+            f"SELECT c.id, {cols} FROM cycles c WHERE {' AND '.join(where)} "
+            "ORDER BY c.id DESC LIMIT ?",
+            [*args, int(limit)],
+        ).fetchall()[::-1]
+    finally:
+        db.close()
+    out = []
+    for r in rows:
+        d: dict[str, Any] = {"id": r[0], **dict(zip(SUMMARY_COLUMNS, r[1:], strict=True))}
+        d["reasons"] = json.loads(d["reasons"])
+        out.append(d)
+    return out
+
+
+def cycle_record(path: str | Path, cycle_id: int | None = None) -> dict[str, Any] | None:
+    """One full cycle record by row id (the newest with ``None``); None if there is none."""
+    db = open_log(Path(path))
+    try:
+        if cycle_id is None:
+            recs = _records(db, ["c.kind = ?"], ["cycle"], 1)
+        else:
+            recs = _records(db, ["c.kind = ?", "c.id = ?"], ["cycle", cycle_id], None)
+    finally:
+        db.close()
+    return recs[0] if recs else None
+
+
+def run_limits(path: str | Path, run_id: str) -> dict[str, Any] | None:
+    """The limits block of a run (kept in its first cycle record); None if not recorded
+    (an older log, or that record was pruned)."""
+    db = open_log(Path(path))
+    try:
+        row = db.execute(
+            "SELECT MIN(id) FROM cycles WHERE kind = 'cycle' AND run_id = ?", (run_id,)
+        ).fetchone()
+        recs = _records(db, ["c.id = ?"], [row[0]], None) if row and row[0] else []
+    finally:
+        db.close()
+    limits = recs[0].get("limits") if recs else None
+    return limits if isinstance(limits, dict) else None
+
+
+def records_after(path: str | Path, after_id: int) -> list[dict[str, Any]]:
+    """Full cycle records with row id > ``after_id``, oldest first."""
+    db = open_log(Path(path))
+    try:
+        return _records(db, ["c.kind = ?", "c.id > ?"], ["cycle", after_id], None)
+    finally:
+        db.close()
+
+
+def records_until(path: str | Path, until_id: int, limit: int) -> list[dict[str, Any]]:
+    """The ``limit`` newest full cycle records with row id <= ``until_id``, oldest first."""
+    db = open_log(Path(path))
+    try:
+        return _records(db, ["c.kind = ?", "c.id <= ?"], ["cycle", until_id], limit)
+    finally:
+        db.close()
+
+
+def last_id(path: str | Path) -> int:
+    """Row id of the newest cycle record (0 for a log without one)."""
+    db = open_log(Path(path))
+    try:
+        row = db.execute("SELECT MAX(id) FROM cycles WHERE kind = 'cycle'").fetchone()
+    finally:
+        db.close()
+    return int(row[0] or 0)

@@ -66,6 +66,7 @@ class SolverRecord:
     relaxed: tuple[Mapping[str, Any], ...] = ()
     why: tuple[str, ...] = ()
     cv_predictions: Mapping[str, float] = field(default_factory=dict)
+    mv_moves: Mapping[str, float] = field(default_factory=dict)
     unmet: Mapping[str, float] = field(default_factory=dict)
     # how the plan was found: warm/cold start, winning candidate, time to first and chosen
     # plan, gap ("unknown" without a bound), time-limit overrun (PlanResult's SolveReport)
@@ -73,7 +74,7 @@ class SolverRecord:
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        for k in ("terms", "tiers", "cv_predictions", "unmet"):
+        for k in ("terms", "tiers", "cv_predictions", "mv_moves", "unmet"):
             d[k] = {str(a): json_value(b) for a, b in d[k].items()}
         d["relaxed"] = [dict(r) for r in self.relaxed]
         d["why"] = list(self.why)
@@ -101,6 +102,8 @@ class DecisionRecord:
     sequence: int | None = None  # cycle number sent with the setpoints (interlocks.sequence_tag)
     phase_seconds: Mapping[str, float] = field(default_factory=dict)
     plan: Mapping[str, Any] | None = None  # the horizon plan per carrier (cycle/plan_record)
+    # the limits the run's cycles are judged against; in the first record of each run only
+    limits: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +123,7 @@ class DecisionRecord:
             "sequence": self.sequence,
             "phase_seconds": dict(self.phase_seconds),
             "plan": dict(self.plan) if self.plan is not None else None,
+            "limits": dict(self.limits) if self.limits is not None else None,
         }
 
 

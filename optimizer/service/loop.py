@@ -8,6 +8,9 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from models.plant_model import PlantModel
 from optimizer.config.schema import PlantConfig
@@ -16,10 +19,11 @@ from optimizer.cycle.record import CycleSummary, Recorder
 from optimizer.cycle.runner import CycleParts, CycleRunner
 from optimizer.cycle.solve import SolveWorker
 from optimizer.decisions.store import DecisionLog
+from optimizer.errors import ConnectError
 from optimizer.interlocks import Interlocks
 from optimizer.plantio.types import ConnectionState, PlantIO
 from optimizer.service.runstate import RunState
-from optimizer.service.schedule import start_scheduler
+from optimizer.service.schedule import JOB_ID, start_scheduler
 from optimizer.service.status import StatusPrinter
 from optimizer.validation import InputValidator
 
@@ -51,6 +55,7 @@ class LoopService:
         clock: Clock | None = None,
         on_cycle: Callable[[CycleSummary], None] | None = None,
         plan_clock: Clock | None = None,
+        connect_wait_s: float | None = 0.0,
     ) -> None:
         self.cfg = cfg
         self.config_hash = config_hash
@@ -62,11 +67,19 @@ class LoopService:
         self.clock = clock or SystemClock()
         self.on_cycle = on_cycle
         self.plan_clock = plan_clock
+        self.connect_wait_s = connect_wait_s  # None: wait for the server until stopped
+        self.on_note: Callable[[str], None] | None = None  # start-up lines, also to a console
         self.state = RunState.STOPPED
         self.stats = RunStats()
         self._stop = asyncio.Event()
         self._current: asyncio.Task[None] | None = None
         self._runner: CycleRunner | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def next_run(self) -> datetime | None:
+        """When the scheduler starts the next cycle (None before start and after stop)."""
+        job = self._scheduler.get_job(JOB_ID) if self._scheduler is not None else None
+        return job.next_run_time if job is not None else None
 
     def request_stop(self, why: str = "stop requested") -> None:
         if self.state is RunState.STOPPING or self._stop.is_set():
@@ -107,13 +120,19 @@ class LoopService:
         scheduler = start_scheduler(
             self.cfg.cycle, self.cfg.plant.timezone, self._tick, self._on_skip
         )
+        self._scheduler = scheduler
         self.state = RunState.RUNNING
         try:
             await self._stop.wait()
         finally:
             self.state = RunState.STOPPING
-            scheduler.shutdown(wait=False)
+            # no new runs, then let the running cycle finish, then shut the scheduler down:
+            # its executor cancels the jobs still running at shutdown, which would cut a
+            # cycle off between its write and its record
+            scheduler.pause()
             await self._finish_current_cycle()
+            scheduler.shutdown(wait=False)
+            self._scheduler = None
             for sig in installed:
                 loop.remove_signal_handler(sig)
             with contextlib.suppress(Exception):
@@ -128,7 +147,7 @@ class LoopService:
         as long as each other on a large plant; neither needs the other)."""
         build = asyncio.ensure_future(asyncio.to_thread(PlantModel, self.cfg))
         try:
-            await self.io.connect()
+            await self._connect()
         except BaseException:
             build.add_done_callback(_ignore_result)  # the connect error is the one to report
             raise
@@ -138,6 +157,31 @@ class LoopService:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.io.close(), timeout=5)
             raise
+
+    async def _connect(self) -> None:
+        """Connect; while the server is not reachable, retry with backoff (1, 2, 4 … 30 s)
+        for up to ``connect_wait_s`` (None: until stopped), saying so each time. Security
+        and address-space errors are configuration problems and are raised at once."""
+        delay, waited = 1.0, 0.0
+        while True:
+            try:
+                await self.io.connect()
+                return
+            except ConnectError as e:
+                limit = self.connect_wait_s
+                if self._stop.is_set() or (limit is not None and waited >= limit):
+                    raise
+                wait = delay if limit is None else min(delay, limit - waited)
+                line = f"server not reachable ({e}); retrying in {wait:g} s"
+                self.printer.note(line)
+                if self.on_note is not None:
+                    self.on_note(line)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=wait)
+                if self._stop.is_set():
+                    raise
+                waited += wait
+                delay = min(delay * 2, 30.0)
 
     async def _tick(self) -> None:
         if self._stop.is_set() or self._runner is None:

@@ -15,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from optimizer.config.control import CycleConfig
 
 log = logging.getLogger("plantloop.schedule")
+JOB_ID = "plantloop-cycle"
 
 
 def make_trigger(cycle: CycleConfig, timezone: str) -> BaseTrigger:
@@ -47,7 +48,7 @@ def start_scheduler(
     scheduler.add_job(
         job,
         trigger=make_trigger(cycle, timezone),
-        id="plantloop-cycle",
+        id=JOB_ID,
         name="plantloop cycle",
         max_instances=1,
         coalesce=True,

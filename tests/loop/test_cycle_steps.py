@@ -222,7 +222,17 @@ def test_run_without_a_server_fails_in_one_line(tmp_path: Path) -> None:
     with path.open("w") as f:
         YAML().dump(data, f)
     r = subprocess.run(
-        [sys.executable, "-m", "optimizer", "run", str(path), "--cycles", "1"],
+        [
+            sys.executable,
+            "-m",
+            "optimizer",
+            "run",
+            str(path),
+            "--cycles",
+            "1",
+            "--connect-wait",
+            "0",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
