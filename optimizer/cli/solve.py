@@ -59,6 +59,8 @@ def show(cfg: PlantConfig, r: PlanResult, would: WritePlan | None = None) -> Non
         f"[{style}]{r.status.value}[/] {r.termination} — {r.message}; attempt: {r.attempt}; "
         f"HiGHS {r.solve_time_s:.2f} s, wall {r.wall_time_s:.2f} s"
     )
+    if r.report is not None:
+        console.print(planner_line(r))
     if not r.has_safe_plan:
         return
     t = Table(title="decisions (first period)")
@@ -113,3 +115,19 @@ def show(cfg: PlantConfig, r: PlanResult, would: WritePlan | None = None) -> Non
         )
     for w in r.why:
         console.print(f"[dim]why:[/] {w}")
+
+
+def planner_line(r: PlanResult) -> str:
+    """How the plan was found: start, winning candidate, times, gap, overrun."""
+    p = r.report
+    assert p is not None
+
+    def secs(x: float | None) -> str:
+        return "—" if x is None else f"{x:.2f} s"
+
+    gap = "unknown (no bound)" if r.gap is None else f"{r.gap:.2%}"
+    over = f"; time limit overran by {p.overran_s:.2f} s" if p.overran_s > 0.05 else ""
+    return (
+        f"[dim]planner:[/] {p.start}; plan from {p.candidate}; first plan {secs(p.first_plan_s)}, "
+        f"chosen {secs(p.chosen_plan_s)}; gap to best bound {gap}{over}"
+    )
