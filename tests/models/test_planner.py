@@ -101,7 +101,8 @@ def test_shift_moves_every_period_and_idles_storage() -> None:
     pm.update(inputs)
     r = pm.solve(time_limit_s=10)
     assert r.columns is not None and pm.planner is not None
-    cols, x = pm.planner.cols, r.columns.x
+    cols = pm.planner.cols
+    x = np.arange(cols.n, dtype=float) + 1.0  # every column its own value
     y = cols.shift(x, 1)
     assert np.array_equal(y[cols.on[:, :-1]], x[cols.on[:, 1:]])
     assert np.array_equal(y[cols.on[:, -1]], x[cols.on[:, -1]])  # the last period repeats
