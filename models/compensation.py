@@ -7,7 +7,8 @@ through that feedback. MVs move from the setpoint as read now, within the hard l
 the move limits (bumpless), in whole steps where ``step`` is set. Deviation outside a range
 or from a target is an L1 slack weighted by ``weight`` × 10^(lowest rank − rank), and MV
 moves cost ``move_cost``. Range limits start HARD (slack capped at 0); the caller relaxes
-them rank by rank, lowest rank first, by raising the caps (mutable Params, no rebuild).
+them rank by rank, lowest rank first, by raising the caps (mutable Params, no rebuild) —
+never beyond a CV's present violation, so a CV outside its limits is not moved further out.
 Energy couplings add ``per_unit`` × (change) to the carrier's demand in every period.
 """
 
@@ -88,7 +89,8 @@ class Compensation:
         m.k_lo = pyo.Param(m.MVD, mutable=True, initialize=0.0)
         m.k_hi = pyo.Param(m.MVD, mutable=True, initialize=0.0)
         m.y_meas = pyo.Param(m.CV, mutable=True, initialize=0.0)
-        m.cap = pyo.Param(m.CV, mutable=True, initialize=0.0)
+        m.cap_lo = pyo.Param(m.CV, mutable=True, initialize=0.0)
+        m.cap_hi = pyo.Param(m.CV, mutable=True, initialize=0.0)
         m.c_move = pyo.Constraint(
             m.MV, rule=lambda mm, k: mm.u[k] - mm.u_now[k] == mm.mp[k] - mm.mn[k]
         )
@@ -129,8 +131,8 @@ class Compensation:
 
         m.c_cv_lo = pyo.Constraint(m.CV, rule=lower)
         m.c_cv_hi = pyo.Constraint(m.CV, rule=upper)
-        m.c_cap_lo = pyo.Constraint(m.CV, rule=lambda mm, c: mm.dlo[c] <= mm.cap[c])
-        m.c_cap_hi = pyo.Constraint(m.CV, rule=lambda mm, c: mm.dhi[c] <= mm.cap[c])
+        m.c_cap_lo = pyo.Constraint(m.CV, rule=lambda mm, c: mm.dlo[c] <= mm.cap_lo[c])
+        m.c_cap_hi = pyo.Constraint(m.CV, rule=lambda mm, c: mm.dhi[c] <= mm.cap_hi[c])
         m.e_deviation = pyo.Expression(
             expr=sum(self.factor(c) * (m.dlo[c] + m.dhi[c]) for c in m.CV)
             + sum(self.mvs[k].cfg.move_cost * (m.mp[k] + m.mn[k]) for k in m.MV)
@@ -161,13 +163,44 @@ class Compensation:
         )
 
     def harden(self) -> None:
+        m = self.m
         for c, cv in self.cvs.items():
-            self.m.cap[c] = SOFT if cv.cfg.target is not None else 0.0
+            cap = SOFT if cv.cfg.target is not None else 0.0
+            m.cap_lo[c] = m.cap_hi[c] = cap
 
-    def relax(self, rank: int) -> None:
+    def relax(self, rank: int, *, further: bool = False) -> None:
+        """Give up the range limits of ``rank``. First (``further`` False) never beyond a
+        CV's present violation: a CV already below its low (above its high) limit may not be
+        moved further down (up). ``further``: fully, when only that lets a higher rank's
+        limits hold."""
+        m = self.m
         for c, cv in self.cvs.items():
-            if cv.cfg.priority == rank:
-                self.m.cap[c] = SOFT
+            if cv.cfg.priority != rank or cv.cfg.target is not None:
+                continue
+            below, above = self._outside(c)
+            m.cap_lo[c] = below if below > 0 and not further else SOFT
+            m.cap_hi[c] = above if above > 0 and not further else SOFT
+
+    def _outside(self, c: str) -> tuple[float, float]:
+        cfg, y = self.cvs[c].cfg, float(self.m.y_meas[c].value)
+        below = cfg.low - y if cfg.low is not None else 0.0
+        above = y - cfg.high if cfg.high is not None else 0.0
+        return below, above
+
+    def relax_steps(self) -> list[tuple[int, bool]]:
+        """(rank, further) in the order the limits are given up: lowest rank first; a rank
+        with a CV outside its limits first without, then with moving it further out."""
+        steps: list[tuple[int, bool]] = []
+        for r in self.ranks:
+            outside = any(
+                max(self._outside(c)) > 0
+                for c, cv in self.cvs.items()
+                if cv.cfg.priority == r and cv.cfg.target is None
+            )
+            if outside:
+                steps.append((r, False))
+            steps.append((r, True))
+        return steps
 
     def update(self, inputs: ModelInputs, pt: ParamTables) -> None:
         """This cycle's readings into the block's Params (through ``pt``, as every value

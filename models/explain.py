@@ -50,11 +50,12 @@ def why_texts(
             out.append(f"{c} marginal price {ps[0]:.4g} {cur}/{cfg.carriers[c].unit}·h now{span}")
     for u in m.U:
         out.extend(_unit_texts(pm, u, prices, binding))
-    for name, hits in binding.items():
+    for name, (count, first) in binding.items():
         if name in ("c_cap", "c_floor"):
             continue  # told per unit above
-        where = ", ".join(_index_text(i) for i, _ in hits[:4]) + (" ..." if len(hits) > 4 else "")
-        out.append(f"{what_binds(name)} binds: {where}")
+        where = ", ".join(_index_text(i) for i in first)
+        more = f" and {count - len(first)} more" if count > len(first) else ""
+        out.append(f"{what_binds(name)} binds: {where}{more}")
     for g in m.G:
         inc = pyo.value(m.peak_inc[g])
         charge = cfg.units[g].peak_charge  # type: ignore[union-attr]
@@ -103,7 +104,7 @@ def _unit_texts(
     pm: PlantModel,
     u: str,
     prices: Mapping[str, tuple[float, ...]],
-    binding: Mapping[str, tuple[tuple[object, float], ...]],
+    binding: Mapping[str, tuple[int, tuple[object, ...]]],
 ) -> list[str]:
     m, unit = pm.m, pm.conv[u]
     on = round(pyo.value(m.on[u, 0]))
@@ -146,7 +147,7 @@ def _unit_texts(
 
 
 def _unmet_cause(
-    pm: PlantModel, c: str, binding: Mapping[str, tuple[tuple[object, float], ...]]
+    pm: PlantModel, c: str, binding: Mapping[str, tuple[int, tuple[object, ...]]]
 ) -> str:
     m, cfg = pm.m, pm.cfg
     if "c_co2_cap" in binding:

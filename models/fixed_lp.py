@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import highspy
@@ -26,21 +26,48 @@ if TYPE_CHECKING:
     from models.solver import PersistentHighs
 
 
-@dataclass(frozen=True, kw_only=True)
 class FixedLpResult:
-    status: str  # HiGHS model status as text: "Optimal", "Infeasible", ...
-    optimal: bool
-    objective: float | None
-    col_value: np.ndarray  # primal value per HiGHS column
-    col_dual: np.ndarray  # reduced cost per HiGHS column
-    row_dual: np.ndarray  # dual per HiGHS row: d objective / d row bound
-    seconds: float
-    _columns: Sequence[tuple[Any, int]] = ()
+    """The LP's outcome; primal values and duals are copied out of HiGHS on first use."""
+
+    def __init__(
+        self,
+        *,
+        status: str,
+        optimal: bool,
+        objective: float | None,
+        solution: Any,
+        seconds: float,
+        run_seconds: float,
+        columns: Sequence[tuple[Any, int]],
+    ) -> None:
+        self.status = status  # HiGHS model status as text: "Optimal", "Infeasible", ...
+        self.optimal = optimal
+        self.objective = objective
+        self.seconds = seconds  # the whole call: fix, solve, read, restore
+        self.run_seconds = run_seconds  # HiGHS's run alone
+        self._solution = solution
+        self._columns = columns
+
+    @cached_property
+    def col_value(self) -> np.ndarray:
+        """Primal value per HiGHS column."""
+        return np.asarray(self._solution.col_value, dtype=float)
+
+    @cached_property
+    def col_dual(self) -> np.ndarray:
+        """Reduced cost per HiGHS column."""
+        return np.asarray(self._solution.col_dual, dtype=float)
+
+    @cached_property
+    def row_dual(self) -> np.ndarray:
+        """Dual per HiGHS row: d objective / d row bound."""
+        return np.asarray(self._solution.row_dual, dtype=float)
 
     def load(self) -> None:
         """Copy the LP's primal values into the Pyomo variables."""
+        values = self.col_value
         for var, col in self._columns:
-            var.set_value(float(self.col_value[col]), skip_validation=True)
+            var.set_value(float(values[col]), skip_validation=True)
         StaleFlagManager.mark_all_as_stale(delayed=True)
 
 
@@ -55,6 +82,7 @@ class FixedLp:
         self.int_cols = np.array(ints, dtype=np.int32)
         self._int_vars = {col: var for var, col in solver.columns if var.is_integer()}
         self._row_of = opt._pyomo_con_to_solver_con_map
+        self._basis: Any = None  # the last optimal LP basis (HiGHS drops it on a MIP run)
 
     def column(self, var: Any) -> int:
         """HiGHS column of a Pyomo variable (KeyError if it is not in the model)."""
@@ -65,7 +93,11 @@ class FixedLp:
         return int(self._row_of[con])
 
     def current_values(self) -> np.ndarray:
-        """The integer columns' values now in the Pyomo variables, rounded (the MILP plan)."""
+        """The integer columns' values in the last plan loaded, rounded (the MILP plan);
+        from the Pyomo variables if no plan was loaded through the solver."""
+        last = self.solver.col_values
+        if last is not None:
+            return np.round(np.asarray(last, dtype=float)[self.int_cols])
         return np.array(
             [round(float(self._int_vars[c].value or 0.0)) for c in self.int_cols], dtype=float
         )
@@ -100,33 +132,28 @@ class FixedLp:
             hm.changeColsBounds(n, self.int_cols, fix, fix)
         try:
             hm.setOptionValue("time_limit", float(max(time_limit_s, 1e-3)))
+            if self._basis is not None:  # the last fixed LP's basis: a warm start
+                hm.setBasis(self._basis)
+            run0 = time.perf_counter()
             hm.run()
+            run_s = time.perf_counter() - run0
             status = hm.getModelStatus()
             optimal = status == highspy.HighsModelStatus.kOptimal
-            sol = hm.getSolution()
-            info = hm.getInfo()
-            result = FixedLpResult(
-                status=hm.modelStatusToString(status),
-                optimal=optimal,
-                objective=float(info.objective_function_value) if optimal else None,
-                col_value=np.array(sol.col_value, dtype=float),
-                col_dual=np.array(sol.col_dual, dtype=float),
-                row_dual=np.array(sol.row_dual, dtype=float),
-                seconds=0.0,
-                _columns=self.solver.columns,
-            )
+            objective = float(hm.getInfo().objective_function_value) if optimal else None
+            solution = hm.getSolution()
+            basis = hm.getBasis()
+            self._basis = basis if optimal and basis.valid else None
         finally:
             if n:
                 hm.changeColsBounds(n, self.int_cols, lower, upper)
                 integer = np.full(n, highspy.HighsVarType.kInteger, dtype=np.uint8)
                 hm.changeColsIntegrality(n, self.int_cols, integer)
         return FixedLpResult(
-            status=result.status,
-            optimal=result.optimal,
-            objective=result.objective,
-            col_value=result.col_value,
-            col_dual=result.col_dual,
-            row_dual=result.row_dual,
+            status=hm.modelStatusToString(status),
+            optimal=optimal,
+            objective=objective,
+            solution=solution,
             seconds=time.perf_counter() - t0,
-            _columns=result._columns,
+            run_seconds=run_s,
+            columns=self.solver.columns,
         )

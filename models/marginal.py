@@ -19,6 +19,7 @@ import numpy as np
 from models.fixed_lp import FixedLp
 
 TOL = 1e-7
+SHOWN = 4  # indexes kept per binding constraint (for the why texts)
 
 # (Pyomo constraint name, what binds, how to name its index)
 _BINDING = (
@@ -45,7 +46,8 @@ _BINDING = (
 class Marginals:
     ok: bool  # the fixed LP solved to optimality
     prices: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # carrier -> per t
-    binding: Mapping[str, tuple[tuple[Any, float], ...]] = field(default_factory=dict)
+    # constraint name -> (rows with a non-zero dual, the first few of their indexes)
+    binding: Mapping[str, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     highs_seconds: float = 0.0
 
 
@@ -59,33 +61,32 @@ class MarginalPrices:
         self._balance = {
             c: np.array([self.lp.row(m.c_balance[c, t]) for t in m.T], dtype=np.int64) for c in m.C
         }
-        self._rows: list[tuple[str, str, list[tuple[Any, int]]]] = []
-        for name, what in _BINDING:
+        self._rows: list[tuple[str, list[Any], np.ndarray]] = []
+        for name, _what in _BINDING:
             con = getattr(m, name, None)
             if con is None:
                 continue
-            rows = [(idx, self.lp.row(cd)) for idx, cd in con.items() if cd.active]
-            if rows:
-                self._rows.append((name, what, rows))
+            items = [(idx, self.lp.row(cd)) for idx, cd in con.items() if cd.active]
+            if items:
+                rows = np.array([r for _, r in items], dtype=np.int64)
+                self._rows.append((name, [i for i, _ in items], rows))
 
     def __call__(self) -> Marginals:
-        hm = self.lp.solver.opt._solver_model
-        run0 = float(hm.getRunTime())
         res = self.lp.solve()
-        seconds = float(hm.getRunTime()) - run0
+        seconds = res.run_seconds
         if not res.optimal:
             return Marginals(ok=False, highs_seconds=seconds)
         dh = float(self.m.dh)
         duals = res.row_dual
         prices = {
-            c: tuple(float(x) / dh + 0.0 for x in np.round(duals[rows], 9))
+            c: tuple((np.round(duals[rows] / dh, 9) + 0.0).tolist())
             for c, rows in self._balance.items()
         }
-        binding: dict[str, tuple[tuple[Any, float], ...]] = {}
-        for name, _what, rows in self._rows:
-            hit = tuple((idx, float(duals[r])) for idx, r in rows if abs(duals[r]) > TOL)
-            if hit:
-                binding[name] = hit
+        binding: dict[str, tuple[int, tuple[Any, ...]]] = {}
+        for name, index, rows in self._rows:
+            hit = np.flatnonzero(np.abs(duals[rows]) > TOL)
+            if len(hit):
+                binding[name] = (len(hit), tuple(index[i] for i in hit[:SHOWN]))
         return Marginals(ok=True, prices=prices, binding=binding, highs_seconds=seconds)
 
 

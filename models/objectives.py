@@ -42,14 +42,40 @@ def add_objectives(m: pyo.ConcreteModel, cfg: PlantConfig) -> list[int]:
     # so a single-tier model carries no dense, never-binding copy of its objective
     m.TIER_CAPPED = pyo.Set(initialize=tiers[:-1], ordered=True)
     m.c_tier = pyo.Constraint(m.TIER_CAPPED, rule=lambda mm, k: mm.e_tier[k] <= mm.tier_cap[k])
-    if len(tiers) == 1:  # no switching: keeps objective coefficients simple to update
+    limits = _add_limit_phases(m, cfg)
+    if len(tiers) == 1 and not len(m.LIMIT_RANK):  # no switching: simple coefficients
         m.obj = pyo.Objective(expr=m.e_penalty + m.e_tier[tiers[0]], sense=pyo.minimize)
     else:
         m.obj = pyo.Objective(
-            expr=m.e_penalty + sum(m.tier_on[k] * m.e_tier[k] for k in m.TIER),
+            expr=m.e_penalty + sum(m.tier_on[k] * m.e_tier[k] for k in m.TIER) + limits,
             sense=pyo.minimize,
         )
     return tiers
+
+
+def _add_limit_phases(m: pyo.ConcreteModel, cfg: PlantConfig) -> object:
+    """CV range-limit violation per rank, minimized before any objective tier once a rank's
+    limits had to be given up (quality before cost). ``viol_on[r]`` selects the rank being
+    minimized, ``viol_cap[r]`` then holds it; both idle (0 and INACTIVE) otherwise."""
+    if not cfg.objectives.cv_limits_first:
+        cfg = cfg.model_copy(update={"compensation": {}})  # no phases: weights only
+    ranks: dict[int, list[str]] = {}
+    weights: dict[str, float] = {}
+    for b, block in cfg.compensation.items():
+        for name, cv in block.cvs.items():
+            if cv.target is None:
+                key = f"{b}.{name}" if len(cfg.compensation) > 1 else name
+                ranks.setdefault(cv.priority, []).append(key)
+                weights[key] = cv.weight
+    m.LIMIT_RANK = pyo.Set(initialize=sorted(ranks), ordered=True)
+    m.viol_on = pyo.Param(m.LIMIT_RANK, mutable=True, initialize=0.0)
+    m.viol_cap = pyo.Param(m.LIMIT_RANK, mutable=True, initialize=INACTIVE)
+    m.e_viol = pyo.Expression(
+        m.LIMIT_RANK,
+        rule=lambda mm, r: sum(weights[c] * (mm.dlo[c] + mm.dhi[c]) for c in ranks[r]),
+    )
+    m.c_viol = pyo.Constraint(m.LIMIT_RANK, rule=lambda mm, r: mm.e_viol[r] <= mm.viol_cap[r])
+    return sum(m.viol_on[r] * m.e_viol[r] for r in m.LIMIT_RANK)
 
 
 def tier_value(cfg: PlantConfig, tier: int, terms: dict[str, float]) -> float:

@@ -33,6 +33,10 @@ from models.units import add_converters, has_timed_availability, initial_state
 from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
 from optimizer.config.schema import PlantConfig
 
+# a given-up rank's violation is held this close (relative) to its minimum while the
+# objective tiers are optimized: limits outrank money, not by a percent
+LIMIT_TOLERANCE = 1e-6
+
 
 class PlantModel:
     def __init__(self, cfg: PlantConfig) -> None:
@@ -64,7 +68,6 @@ class PlantModel:
         # today's single MIP per tier (planner None) may offer the last plan unshifted
         self.warm_start = False
         self._solved = False
-        self._marginals: MarginalPrices | None = None
         self.token = uuid.uuid4().hex  # a previous plan is usable only by this model
         self.planner: Planner | None = Planner(m, self.solver, self.conv, PlannerOptions())
         self._start_x: FloatArray | None = None
@@ -72,6 +75,7 @@ class PlantModel:
         self._tier_run: TierRun | None = None
         self._first_s: float | None = None
         self._cold_lp = False
+        self._marginals = MarginalPrices(self)  # built with the model, not in a cycle
 
     def _add_plan_change(self, m: pyo.ConcreteModel) -> None:
         k = min(self.cfg.objectives.plan_change_steps, self.steps)
@@ -218,7 +222,7 @@ class PlantModel:
         gap = self.cfg.cycle.mip_gap if mip_gap is None else mip_gap
         deadline = t0 + time_limit_s
         comp = self.comp
-        ranks = comp.ranks if comp else []
+        steps = comp.relax_steps() if comp else []
         relaxed_ranks: list[int] = []
         if comp:
             comp.harden()
@@ -226,15 +230,21 @@ class PlantModel:
         raw: RawSolve | None = None
         tier_values: dict[int, float] = {}
         solve_s = 0.0
-        for i in range(len(ranks) + 1):
-            raw, tier_values, seconds = self._solve_tiers(t0, deadline, gap)
+        for i in range(len(steps) + 1):
+            raw, seconds = self._solve_limits(relaxed_ranks, deadline, gap)
             solve_s += seconds
-            if raw.has_solution or raw.termination != "infeasible" or i == len(ranks):
+            if raw is None or raw.has_solution:
+                raw, tier_values, seconds = self._solve_tiers(t0, deadline, gap)
+                solve_s += seconds
+            if raw.has_solution or raw.termination != "infeasible" or i == len(steps):
                 break
             assert comp is not None
-            comp.relax(ranks[i])
-            relaxed_ranks.append(ranks[i])
+            rank, further = steps[i]
+            comp.relax(rank, further=further)
+            if rank not in relaxed_ranks:
+                relaxed_ranks.append(rank)
             attempt = "relaxed rank " + ", ".join(str(r) for r in relaxed_ranks)
+        self._release_limits()
         assert raw is not None
         wall = time.perf_counter() - t0
         res = self._result(raw, attempt, tier_values, relaxed_ranks, solve_s, wall)
@@ -266,6 +276,41 @@ class PlantModel:
         if self.planner is not None and note.startswith("cold"):
             why += (f"cold start ({note[len('cold: ') :]})",)
         return dataclasses.replace(res, report=report, columns=columns, why=why)
+
+    def _solve_limits(
+        self, relaxed: list[int], deadline: float, gap: float
+    ) -> tuple[RawSolve | None, float]:
+        """Quality before cost: the given-up ranks' limit violation minimized one rank at a
+        time (rank 1 first), each then held, before any objective tier. None: nothing to do
+        (no rank given up, or ``cv_limits_first`` is off)."""
+        m = self.m
+        self._release_limits()  # caps of an earlier attempt no longer hold
+        ranks = sorted(r for r in relaxed if r in m.LIMIT_RANK)
+        if not ranks:
+            return None, 0.0
+        seconds = 0.0
+        raw: RawSolve | None = None
+        for k in self.tiers:
+            m.tier_on[k] = 0.0
+        for r in ranks:
+            for q in m.LIMIT_RANK:
+                m.viol_on[q] = 1.0 if q == r else 0.0
+            left = max(1e-6, deadline - time.perf_counter())
+            raw = self.solver.solve(time_limit_s=left / 2, mip_gap=gap)
+            seconds += raw.highs_seconds
+            if not raw.has_solution:
+                break
+            v = pyo.value(m.e_viol[r])
+            m.viol_cap[r] = v + LIMIT_TOLERANCE * max(abs(v), 1.0)
+        for q in m.LIMIT_RANK:
+            m.viol_on[q] = 0.0
+        return raw, seconds
+
+    def _release_limits(self) -> None:
+        m = self.m
+        for q in m.LIMIT_RANK:
+            m.viol_on[q] = 0.0
+            m.viol_cap[q] = INACTIVE
 
     def _solve_tiers(
         self, t_begin: float, deadline: float, gap: float
@@ -388,8 +433,6 @@ class PlantModel:
                 tiers[k] = tier_value(cfg, k, terms)
         sched = self._schedule()
         setpoints, cvs, moves = self._decisions()
-        if self._marginals is None:
-            self._marginals = MarginalPrices(self)
         marg = self._marginals()
         solve_s += marg.highs_seconds
         why = why_texts(self, relaxed, unmet, marg)

@@ -92,6 +92,7 @@ class PersistentHighs:
         self._columns = [
             (opt._vars[vid][0], col) for vid, col in opt._pyomo_var_to_solver_var_map.items()
         ]
+        self.col_values: list[float] | None = None  # the last plan loaded, by column
         # HiGHS writes notes (e.g. "treated as +Infinity") straight to stdout while values
         # are updated; the engine's console is the operator's: keep HiGHS off it
         if opt._solver_model is not None:
@@ -198,6 +199,7 @@ class PersistentHighs:
         variable first (measured: ~8 ms of the cycle at 20 x 96, ~1 ms this way).
         """
         values = self.opt._solver_model.getSolution().col_value
+        self.col_values = values  # the plan by HiGHS column (FixedLp fixes from it)
         for var, col in self._columns:
             var.set_value(values[col], skip_validation=True)
         StaleFlagManager.mark_all_as_stale(delayed=True)

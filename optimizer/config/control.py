@@ -131,6 +131,14 @@ class ObjectivesConfig(Section):
     plan_change_steps: int = Field(
         default=2, ge=1, description="How many first periods the plan_change term looks at."
     )
+    cv_limits_first: bool = Field(
+        default=True,
+        description="CV range limits outrank every objective tier: when a rank's limits "
+        "cannot all be met, their violation is minimized first (rank 1 before rank 2), and "
+        "a CV already outside its limits is never moved further out; the tiers are then "
+        "optimized with that held. false: a given-up limit is only weighed in the "
+        "deviation term (it may trade against cost by weight).",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> ObjectivesConfig:

@@ -61,6 +61,9 @@ def test_other_values_and_restore(merit: PlantModel) -> None:
     again = merit.solve(time_limit_s=10)  # the MILP is whole again
     assert again.objective == pytest.approx(540)
     assert again.schedule["b2.on"].iloc[0] == 1
+    # the LP's numbers are its own copy: a later solve does not change them
+    assert res.row_dual[lp.row(m.c_balance["heat", 0])] == pytest.approx(10_000)
+    assert res.col_dual is not None and len(res.col_dual) == len(res.col_value)
 
 
 def test_wrong_number_of_values(merit: PlantModel) -> None:
