@@ -92,7 +92,8 @@ class PersistentHighs:
         self._columns = [
             (opt._vars[vid][0], col) for vid, col in opt._pyomo_var_to_solver_var_map.items()
         ]
-        self.col_values: list[float] | None = None  # the last plan loaded, by column
+        # the last plan loaded, by column
+        self.col_values: Sequence[float] | npt.NDArray[np.float64] | None = None
         # HiGHS writes notes (e.g. "treated as +Infinity") straight to stdout while values
         # are updated; the engine's console is the operator's: keep HiGHS off it
         if opt._solver_model is not None:
@@ -206,6 +207,7 @@ class PersistentHighs:
 
     def load_values(self, values: Sequence[float] | npt.NDArray[np.float64]) -> None:
         """A plan given in HiGHS's column order into the Pyomo variables."""
+        self.col_values = values  # the plan by HiGHS column (FixedLp fixes from it)
         for var, col in self._columns:
             var.set_value(float(values[col]), skip_validation=True)
         StaleFlagManager.mark_all_as_stale(delayed=True)
