@@ -324,7 +324,12 @@ def _names(db: sqlite3.Connection) -> dict[int, str]:
 def _tag_kind(db: sqlite3.Connection, tag: str) -> tuple[str, int]:
     r = db.execute("SELECT id FROM names WHERE name = ?", (tag,)).fetchone()
     if r is not None:
-        for table in ("setpoints", "inputs"):  # the newest cycle that has the tag decides
+        newest = db.execute("SELECT MAX(id) FROM cycles WHERE kind = 'cycle'").fetchone()[0]
+        for table in ("setpoints", "inputs"):  # the newest cycle first: one row lookup
+            key = (int(newest or 0) << TAG_BITS) | int(r[0])
+            if db.execute(f"SELECT 1 FROM {table} WHERE key = ?", (key,)).fetchone():
+                return table, int(r[0])
+        for table in ("setpoints", "inputs"):  # a tag no longer configured: search
             if db.execute(
                 f"SELECT 1 FROM {table} WHERE key & {MASK} = ? LIMIT 1", (r[0],)
             ).fetchone():
