@@ -69,7 +69,8 @@ def register(app: typer.Typer) -> None:
                 stats = asyncio.run(run_with_console(service, db, bind, console.print))
         except PlantIOError as e:
             where = cfg.connection.endpoint
-            raise fail(str(e) if where in str(e) else f"{where}: {e}", EXIT_FAILED) from None
+            named = where in str(e) or str(e).startswith("connection.")  # already says where
+            raise fail(str(e) if named else f"{where}: {e}", EXIT_FAILED) from None
         console.print(
             f"stopped after {stats.cycles} cycles: "
             + ", ".join(f"{n} {o}" for o, n in sorted(stats.outcomes.items()))

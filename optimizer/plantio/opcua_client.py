@@ -48,7 +48,14 @@ from optimizer.plantio.types import (
     WriteReport,
 )
 from optimizer.plantio.ua_errors import describe, explain, plain
-from optimizer.plantio.ua_security import SecurityPlan, apply, discover, endpoint_cert, prepare
+from optimizer.plantio.ua_security import (
+    SecurityPlan,
+    apply,
+    discover,
+    endpoint_cert,
+    prepare,
+    warn_if_insecure,
+)
 from optimizer.plantio.ua_values import (
     counters_fit,
     from_variant,
@@ -199,6 +206,7 @@ class OpcUaPlantIO:
                 if i + 1 < len(candidates) and not isinstance(e, PlantIOError):
                     continue  # encrypted to the wrong trust-store certificate: next one
                 raise await explain(e, plan, server_cert) from None
+            warn_if_insecure(plan)
             client.connection_lost_callback = self._on_lost
             self._client = client
             break

@@ -283,12 +283,7 @@ async def apply(client: Client, plan: SecurityPlan, server_cert: x509.Certificat
         client.set_user(conn.username)
         client.set_password(plan.password or "")
     if not plan.secure:
-        log.warning(
-            "SECURITY POLICY None for %s: the session is neither encrypted nor signed "
-            "(the config says so explicitly)",
-            conn.endpoint,
-        )
-        return
+        return  # warned about once connected (a refused connect prints only its error)
     assert server_cert is not None
     assert plan.client_cert_path is not None and plan.client_key_path is not None
     client.certificate_validator = ServerCheck(plan)
@@ -299,6 +294,15 @@ async def apply(client: Client, plan: SecurityPlan, server_cert: x509.Certificat
         server_certificate=der(server_cert),
         mode=MODES[sec.mode],
     )
+
+
+def warn_if_insecure(plan: SecurityPlan) -> None:
+    if not plan.secure:
+        log.warning(
+            "SECURITY POLICY None for %s: the session is neither encrypted nor signed "
+            "(the config says so explicitly)",
+            plan.conn.endpoint,
+        )
 
 
 async def discover(conn: ConnectionConfig) -> list[ua.EndpointDescription] | None:

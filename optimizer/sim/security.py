@@ -42,13 +42,16 @@ class SimSecurity:
     ``users`` maps user name -> password; when given, anonymous sessions are refused.
     ``secure_only`` refuses any SecurityPolicy None channel, even to list the endpoints
     (like hardened servers): clients must know the server certificate beforehand.
-    Client certificates are accepted without a trust list (a test plant).
+    Client certificates are accepted without a trust list (a test plant) unless
+    ``client_trust`` names a folder of the trusted ones (DER or PEM): then any other client
+    is refused in CreateSession with BadCertificateUntrusted.
     """
 
     policies: tuple[SecurityPolicy, ...] = tuple(_POLICY_TYPES)
     sign_only: bool = False  # also offer Sign (no encryption) endpoints
     allow_none: bool = False  # also offer SecurityPolicy None
     secure_only: bool = False  # refuse even a discovery-only SecurityPolicy None channel
+    client_trust: Path | None = None  # folder of trusted client certificates (None: any)
     cert_dir: Path | None = None
     users: Mapping[str, str] = field(default_factory=dict)
 
@@ -109,3 +112,25 @@ def server_certificate(cert_dir: Path | None, host: str) -> tuple[bytes, bytes]:
         (cert_dir / "server_cert.der").write_bytes(der)
         write_private(cert_dir / "server_key.pem", pem)
     return der, pem
+
+
+class ClientTrust:
+    """asyncua server ``certificate_validator``: only the client certificates in a folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def __call__(self, cert: x509.Certificate, app: Any) -> None:
+        from asyncua.common.utils import ServiceError
+
+        mine = cert.public_bytes(serialization.Encoding.DER)
+        for p in self.folder.iterdir():
+            data = p.read_bytes()
+            c = (
+                x509.load_pem_x509_certificate(data)
+                if data.startswith(b"-----")
+                else x509.load_der_x509_certificate(data)
+            )
+            if c.public_bytes(serialization.Encoding.DER) == mine:
+                return
+        raise ServiceError(ua.StatusCodes.BadCertificateUntrusted)

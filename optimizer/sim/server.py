@@ -32,7 +32,13 @@ from optimizer.sim.dynamics import PlantDynamics
 from optimizer.sim.faults import Fault, FaultKind
 from optimizer.sim.ledger import CostComparison, compare
 from optimizer.sim.outage import OutageMixin
-from optimizer.sim.security import SERVER_URI, PasswordUsers, SimSecurity, server_certificate
+from optimizer.sim.security import (
+    SERVER_URI,
+    ClientTrust,
+    PasswordUsers,
+    SimSecurity,
+    server_certificate,
+)
 from optimizer.sim.uaserver import (
     SimAttributeService,
     WriteHandler,
@@ -146,6 +152,8 @@ class SimulatedPlant(OutageMixin):
             self.server_certificate_der = der
             await server.load_certificate(der, format="der")
             await server.load_private_key(pem, format="pem")
+            if self.security.client_trust is not None:
+                server.set_certificate_validator(ClientTrust(self.security.client_trust))
         self._ns = await server.register_namespace(self.cfg.connection.namespace_uri)
         server.iserver.attribute_service = SimAttributeService(server.iserver.aspace, self)
         server.subscribe_server_callback(CallbackType.PreRead, self._wait_resumed)
