@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     HELD_NO_RECORD = "held_no_record"  # the decision could not be recorded: nothing written
     ABANDONED = "abandoned"  # stop requested during the cycle: nothing written
     ERROR = "error"  # an unexpected failure inside the engine (recorded, loop continues)
+    SKIPPED = "skipped"  # the scheduler skipped this run (previous cycle overran): no I/O
 
 
 WRITING = frozenset({Outcome.WROTE, Outcome.NO_CHANGE, Outcome.WRITE_FAILED})

@@ -66,6 +66,17 @@ class CycleRunner:
             img.fault(Phase.RECORD, f"unexpected {type(e).__name__}: {e}")
         return await self._record(img)
 
+    async def record_skipped(self, why: str) -> CycleSummary:
+        """A scheduled run that did not happen (the previous cycle overran its period):
+        recorded with its own cycle number so the log shows the gap; nothing read or
+        written. Call it between cycles, never while one runs (numbers stay in order)."""
+        p = self.parts
+        self.number += 1
+        img = CycleImage(number=self.number, started=p.clock.now())
+        return await p.recorder.record(
+            img, ended=img.started, outcome=Outcome.SKIPPED, reasons=(why,)
+        )
+
     async def _phases(self, img: CycleImage) -> None:
         p = self.parts
         io_deadline = p.cfg.connection.request_timeout_s * 2

@@ -318,8 +318,15 @@ class OpcUaPlantIO:
         except (TimeoutError, ConnectionError, OSError, ua.UaError) as e:
             if isinstance(e, ua.UaStatusCodeError) and what not in ("read", "write", "read-back"):
                 raise plain(e, self.conn.endpoint) from None
-            self._lost(f"{what} failed ({describe(e)})")
-            raise ConnectError(f"{self.conn.endpoint}: {what} failed ({describe(e)})") from None
+            detail = (
+                f"no answer within {self.conn.request_timeout_s:g} s"
+                if isinstance(e, TimeoutError)
+                else describe(e)
+            )
+            self._lost(f"({what}: {detail})")
+            # the cycle says which phase failed; the message says where and why
+            where = "" if what in ("read", "write", "read-back") else f"{what} failed: "
+            raise ConnectError(f"{self.conn.endpoint}: {where}{detail}") from None
 
     def _ready(self) -> Client:
         if self._state is not ConnectionState.CONNECTED or self._client is None:
@@ -327,7 +334,7 @@ class OpcUaPlantIO:
         return self._client
 
     async def _on_lost(self, exc: Exception) -> None:
-        self._lost(describe(exc))
+        self._lost(f"({describe(exc)})")
 
     def _lost(self, detail: str) -> None:
         if self._closing or self._state in (ConnectionState.LOST, ConnectionState.RECONNECTING):

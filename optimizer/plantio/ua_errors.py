@@ -98,9 +98,10 @@ async def explain(
         return _not_offered(where, want, await discover(conn), name)
     if not plan.secure:
         if isinstance(e, TimeoutError | ConnectionError | AssertionError):
-            # a secure-only server drops or refuses a None channel
+            # the server may have closed a None channel it does not offer: ask it (a server
+            # that is down or refuses discovery too gets the plain reason, nothing guessed)
             eps = await discover(conn)
-            if eps is None or "None/None" not in offered(eps):
+            if eps is not None and "None/None" not in offered(eps):
                 return _not_offered(where, want, eps, name)
         return plain(e, where)
     ours = f"our certificate {plan.our_fingerprint} ({sec.client_certificate})"
@@ -123,7 +124,14 @@ async def explain(
             return _not_offered(where, want, eps, name)
         if server_cert is not None and der(presented) != der(server_cert):
             return _distrust_server(plan, presented)
-    bare = name is None and isinstance(e, TimeoutError | ConnectionError | AssertionError)
+    # a bare AssertionError / time-out / closed socket is how some servers refuse an
+    # untrusted client, but only when the server answers discovery can we tell it from a
+    # server that is simply down
+    bare = (
+        name is None
+        and eps is not None
+        and isinstance(e, TimeoutError | ConnectionError | AssertionError)
+    )
     if name not in _DISTRUSTS_US and not bare:
         return plain(e, where)
     maybe = (

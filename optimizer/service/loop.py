@@ -74,6 +74,8 @@ class LoopService:
         self._stop = asyncio.Event()
         self._current: asyncio.Task[None] | None = None
         self._runner: CycleRunner | None = None
+        self._skipped: list[str] = []  # runs the scheduler skipped, not yet recorded
+        self._background: set[asyncio.Future[None]] = set()
         self._scheduler: AsyncIOScheduler | None = None
 
     def next_run(self) -> datetime | None:
@@ -194,6 +196,7 @@ class LoopService:
             return
         finally:
             self._current = None
+        await self._record_skipped()  # runs skipped while this cycle ran, after its record
         self.stats.cycles += 1
         self.stats.outcomes[summary.outcome] = self.stats.outcomes.get(summary.outcome, 0) + 1
         self.stats.summaries.append(summary)
@@ -217,8 +220,22 @@ class LoopService:
             log.warning("current cycle did not finish within %.0f s; abandoned", budget)
 
     def _on_skip(self, why: str) -> None:
+        """The scheduler skipped a run: said on the console in our words, and recorded in
+        the decision log as a skipped cycle once the running cycle has been recorded."""
         self.stats.skipped += 1
         self.printer.note(why)
+        self._skipped.append(why)
+        if self._current is None:
+            task = asyncio.ensure_future(self._record_skipped())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _record_skipped(self) -> None:
+        while self._skipped and self._runner is not None:
+            why = self._skipped.pop(0)
+            summary = await self._runner.record_skipped(why)
+            if not summary.recorded:
+                log.error("skipped run NOT recorded: %s", "; ".join(summary.reasons))
 
     def _on_connection(self, state: ConnectionState, detail: str) -> None:
         self.printer.connection(state, detail)
