@@ -134,10 +134,10 @@ class ObjectivesConfig(Section):
     cv_limits_first: bool = Field(
         default=True,
         description="CV range limits outrank every objective tier: when a rank's limits "
-        "cannot all be met, their violation is minimized first (rank 1 before rank 2), and "
-        "a CV already outside its limits is never moved further out; the tiers are then "
-        "optimized with that held. false: a given-up limit is only weighed in the "
-        "deviation term (it may trade against cost by weight).",
+        "cannot all be met, their violation is minimized first (rank 1 before rank 2) and "
+        "held while the tiers are optimized. false: a given-up limit is only weighed in the "
+        "deviation term (by weight, against cost if in the same tier). Either way a CV "
+        "outside its limits is not moved further out unless a higher rank needs it.",
     )
 
     @model_validator(mode="after")
