@@ -14,6 +14,7 @@ from rich.table import Table
 
 from optimizer.cli._common import EXIT_FAILED, console, fail, handle_errors, print_plain
 from optimizer.decisions.chain import verify
+from optimizer.decisions.migrate import migrate
 from optimizer.decisions.query import (
     export_frame,
     open_log,
@@ -57,6 +58,10 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--force", help="Overwrite an existing -o FILE.")
         ] = False,
         last: Annotated[int | None, typer.Option("--last", min=1, help="Only the last N.")] = None,
+        migrate_to: Annotated[
+            Path | None,
+            typer.Option(help="Convert a log of an earlier plantloop into this new file."),
+        ] = None,
     ) -> None:
         """Show the cycles in a decision log, filtered, as a table or a full export.
 
@@ -67,6 +72,10 @@ def register(app: typer.Typer) -> None:
             if str(db) != "verify":
                 raise fail(f"unexpected argument {target} (did you mean `log verify {target}`?)")
             _verify(target)
+            return
+        if migrate_to is not None:
+            n = migrate(db, migrate_to)
+            console.print(f"migrated {n} records from {db} to {migrate_to} (chained from now)")
             return
         if outcome is not None and outcome not in {o.value for o in Outcome}:
             raise fail(

@@ -430,7 +430,7 @@ def check_schema(db: sqlite3.Connection, path: Path) -> None:
     if version == 0:
         raise InputError(
             f"{path}: decision log from an earlier plantloop (no record chain, schema 1); "
-            "review or export it with that version, and give this one a new log file"
+            f"convert it with `plantloop log {path} --migrate-to NEW.sqlite`"
         )
     raise InputError(
         f"{path}: decision log schema {version} is newer than this plantloop "
