@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,11 @@ from optimizer.cli._common import EXIT_FAILED, console, fail, handle_errors
 from optimizer.cli._http import HttpOpt, TlsCertOpt, TlsKeyOpt, http_bind
 from optimizer.config.loader import load_config
 from optimizer.errors import PlantIOError
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +37,14 @@ def register(app: typer.Typer) -> None:
         http: HttpOpt = None,
         tls_cert: TlsCertOpt = None,
         tls_key: TlsKeyOpt = None,
+        log_format: Annotated[
+            LogFormat,
+            typer.Option(
+                "--log-format",
+                help="Status output: text for a terminal, json for one JSON object per line "
+                "(the journal, a log shipper).",
+            ),
+        ] = LogFormat.TEXT,
         connect_wait: Annotated[
             float | None,
             typer.Option(
@@ -50,12 +64,21 @@ def register(app: typer.Typer) -> None:
         from optimizer.service.loop import LoopService
         from optimizer.service.status import StatusPrinter
 
+        if log_format is LogFormat.JSON:
+            from optimizer.cli._common import stdout
+            from optimizer.service.status_json import JsonStatusPrinter, use_json_logs
+
+            use_json_logs()
+            printer: StatusPrinter = JsonStatusPrinter(stdout)
+        else:
+            printer = StatusPrinter(console)
+        say = printer.note if log_format is LogFormat.JSON else console.print
         service = LoopService(
             cfg,
             config_hash=loaded.config_hash,
             io=OpcUaPlantIO(cfg),
             log_path=str(db),
-            printer=StatusPrinter(console),
+            printer=printer,
             cycles=cycles,
             advisory=advisory,
             connect_wait_s=connect_wait,
@@ -66,12 +89,12 @@ def register(app: typer.Typer) -> None:
             else:
                 from optimizer.console.embed import run_with_console
 
-                stats = asyncio.run(run_with_console(service, db, bind, console.print))
+                stats = asyncio.run(run_with_console(service, db, bind, say))
         except PlantIOError as e:
             where = cfg.connection.endpoint
             named = where in str(e) or str(e).startswith("connection.")  # already says where
             raise fail(str(e) if named else f"{where}: {e}", EXIT_FAILED) from None
-        console.print(
+        say(
             f"stopped after {stats.cycles} cycles: "
             + ", ".join(f"{n} {o}" for o, n in sorted(stats.outcomes.items()))
         )
