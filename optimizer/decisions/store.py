@@ -180,9 +180,6 @@ class DecisionLog:
             self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             self._db.executescript(_TABLES_SQL + GUARDS_SQL)
-            self._head = self._db.execute(
-                "SELECT hash FROM cycles ORDER BY id DESC LIMIT 1"
-            ).fetchone()
             self._names = dict(self._db.execute("SELECT name, id FROM names").fetchall())
         except (sqlite3.Error, OSError) as e:
             raise InputError(f"{self.path}: cannot open the decision log ({e})") from None
@@ -261,7 +258,10 @@ class DecisionLog:
                 ),
                 key=lambda r: r[0],
             )
-            prev = self._head[0] if self._head else GENESIS
+            # the head is read inside the write lock: another process appending to the
+            # same file (a second engine, a migration) cannot fork the chain
+            head = db.execute("SELECT hash FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
+            prev = head[0] if head else GENESIS
             ids = {v: k for k, v in names.items()}
             h = record_hash(prev, row, sp_rows, in_rows, ids)
             cid = db.execute(
@@ -286,13 +286,14 @@ class DecisionLog:
                 db.execute("ROLLBACK")
             raise
         self._names = names
-        self._head = (h,)
 
     def _intern(self, name: str, names: dict[str, int]) -> int:
         i = names.get(name)
         if i is None:
-            cur = self._db.execute("INSERT INTO names (name) VALUES (?)", (name,))
-            i = names[name] = int(cur.lastrowid or 0)
+            # another writer may have added it since this process read the names
+            self._db.execute("INSERT OR IGNORE INTO names (name) VALUES (?)", (name,))
+            row = self._db.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
+            i = names[name] = int(row[0])
             if i >= 1 << TAG_BITS:
                 raise sqlite3.DataError(f"more than {1 << TAG_BITS} tag and status names")
         return i

@@ -4,6 +4,7 @@ record touched; `plantloop log verify` names it and exits non-zero."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -161,3 +162,20 @@ def test_old_log_is_refused_with_one_line(tmp_path: Path) -> None:
         r = run_cli(*args)
         assert r.returncode == 2 and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and str(old) in r.stderr
+
+
+def test_two_writers_on_one_file_keep_one_chain(tmp_path: Path) -> None:
+    """A second engine (or a migration) appending to the same file: each append chains
+    from the file's head, not from what its own process wrote last."""
+    path = tmp_path / "log.sqlite"
+    a, b = DecisionLog(path), DecisionLog(path)
+    for c in range(1, 7):
+        rec = record(c)
+        if c % 2 == 0:  # a tag only this writer has seen: interned by both
+            sp = dataclasses.replace(rec.setpoints[0], tag=f"new{c}")
+            rec = dataclasses.replace(rec, setpoints=(*rec.setpoints, sp))
+        (a if c % 2 else b).append(rec)
+    a.close()
+    b.close()
+    assert check(path) == (True, "")
+    assert [r["cycle"] for r in read_records(path)] == [1, 2, 3, 4, 5, 6]
