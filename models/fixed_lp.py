@@ -131,7 +131,10 @@ class FixedLp:
             )
             hm.changeColsBounds(n, self.int_cols, fix, fix)
         try:
-            hm.setOptionValue("time_limit", float(max(time_limit_s, 1e-3)))
+            # HiGHS checks an LP's time_limit against its run clock, which adds up over the
+            # instance's runs (measured: "Time limit reached" after 30 ms once the cycles had
+            # run 10 s): the limit is set from where that clock stands now
+            hm.setOptionValue("time_limit", float(hm.getRunTime()) + max(time_limit_s, 1e-3))
             if self._basis is not None:  # the last fixed LP's basis: a warm start
                 hm.setBasis(self._basis)
             run0 = time.perf_counter()
@@ -141,8 +144,12 @@ class FixedLp:
             optimal = status == highspy.HighsModelStatus.kOptimal
             objective = float(hm.getInfo().objective_function_value) if optimal else None
             solution = hm.getSolution()
-            basis = hm.getBasis()
-            self._basis = basis if optimal and basis.valid else None
+            # a basis to start the next LP from (also one cut short by the time limit: a
+            # cold LP costs ~10-50x a warm one); an infeasible LP's basis is not kept
+            if optimal or status == highspy.HighsModelStatus.kTimeLimit:
+                basis = hm.getBasis()
+                if basis.valid:
+                    self._basis = basis
         finally:
             if n:
                 hm.changeColsBounds(n, self.int_cols, lower, upper)

@@ -71,8 +71,8 @@ class MarginalPrices:
                 rows = np.array([r for _, r in items], dtype=np.int64)
                 self._rows.append((name, [i for i, _ in items], rows))
 
-    def __call__(self) -> Marginals:
-        res = self.lp.solve()
+    def __call__(self, time_limit_s: float = 10.0) -> Marginals:
+        res = self.lp.solve(time_limit_s=time_limit_s)
         seconds = res.run_seconds
         if not res.optimal:
             return Marginals(ok=False, highs_seconds=seconds)

@@ -36,6 +36,10 @@ from optimizer.config.schema import PlantConfig
 # a given-up rank's violation is held this close (relative) to its minimum while the
 # objective tiers are optimized: limits outrank money, not by a percent
 LIMIT_TOLERANCE = 1e-6
+# the marginal-price LP gets what is left of the cycle's time limit, but at least this
+# share of it (and this many seconds): the planner uses the whole limit for the plan
+MARGINAL_MIN_S = 0.05
+MARGINAL_SHARE = 0.1
 
 
 class PlantModel:
@@ -76,6 +80,8 @@ class PlantModel:
         self._first_s: float | None = None
         self._cold_lp = False
         self._marginals = MarginalPrices(self)  # built with the model, not in a cycle
+        self._deadline = 0.0
+        self._marginal_floor_s = MARGINAL_MIN_S
 
     def _add_plan_change(self, m: pyo.ConcreteModel) -> None:
         k = min(self.cfg.objectives.plan_change_steps, self.steps)
@@ -221,6 +227,8 @@ class PlantModel:
         self._cold_lp = False
         gap = self.cfg.cycle.mip_gap if mip_gap is None else mip_gap
         deadline = t0 + time_limit_s
+        self._deadline = deadline
+        self._marginal_floor_s = max(MARGINAL_MIN_S, MARGINAL_SHARE * time_limit_s)
         comp = self.comp
         steps = comp.relax_steps() if comp else []
         relaxed_ranks: list[int] = []
@@ -433,7 +441,9 @@ class PlantModel:
                 tiers[k] = tier_value(cfg, k, terms)
         sched = self._schedule()
         setpoints, cvs, moves = self._decisions()
-        marg = self._marginals()
+        # within the cycle's time limit (at least a moment): a cycle never waits on its
+        # explanation; without it the why texts fall back to the plan alone
+        marg = self._marginals(max(self._marginal_floor_s, self._deadline - time.perf_counter()))
         solve_s += marg.highs_seconds
         why = why_texts(self, relaxed, unmet, marg)
         return PlanResult(
