@@ -308,9 +308,15 @@ async function route() {
   const view = ROUTES[name] ? name : "overview";
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.view === view);
   const mine = ++rendering;
+  const t0 = performance.now();
   try {
     await ROUTES[view](id);
-    if (mine === rendering) main().dataset.view = view;
+    if (mine === rendering) {
+      // for tests and benchmarks: when the view was ready, and how long it took (API + drawing)
+      main().dataset.readyAt = Math.round(performance.now());
+      main().dataset.renderMs = Math.round(performance.now() - t0);
+      main().dataset.view = view;
+    }
   } catch (e) {
     main().replaceChildren(section("Not available", h("p", { class: "error" }, String(e.message || e))));
   }
