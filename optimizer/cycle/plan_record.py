@@ -10,7 +10,6 @@ of any past cycle without the config that produced it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -99,7 +98,7 @@ def plan_record(
         unmet = col(f"{c}.unmet")
         if any(unmet):
             entry["unmet"] = unmet
-    for c, prices in _marginal_prices(plan).items():
+    for c, prices in plan.marginal_prices.items():  # empty when the model gives none
         if c in carriers:
             carriers[c]["marginal_price"] = _nums(prices)
     return {
@@ -114,13 +113,6 @@ def plan_record(
             for f, fc in cfg.tariffs.fuels.items()
         },
     }
-
-
-def _marginal_prices(plan: PlanResult) -> Mapping[str, Sequence[float]]:
-    """Per-carrier marginal prices, when the model reports them (the model work that adds
-    them names the field ``marginal_prices``; older results do not have it)."""
-    found = getattr(plan, "marginal_prices", None)
-    return found if isinstance(found, Mapping) else {}
 
 
 def _fit(xs: list[float], n: int) -> list[float | None]:

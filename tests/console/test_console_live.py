@@ -3,8 +3,11 @@ the JSON API, the metrics, and the page in headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from optimizer.sim.server import free_port
 from tests.console.live_demo import LiveDemo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,6 +79,32 @@ def test_plan_has_every_unit_by_carrier(demo: LiveDemo) -> None:
     grid = p["grid"]["grid"]
     assert len(grid["import"]) == len(grid["import_price"]) == steps
     assert max(grid["import_price"]) > min(grid["import_price"])  # the demo's TOU tariff
+    prices = p["carriers"]["electricity"].get("marginal_price")  # the model's balance duals
+    assert prices is not None and len(prices) == steps, p["carriers"]["electricity"].keys()
+
+
+def test_console_over_the_log_alone(demo: LiveDemo) -> None:
+    """`plantloop console DB` beside the running engine: the same cycles, read-only."""
+    port = free_port("127.0.0.1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "optimizer", "console", str(demo.db), "--http", f"127.0.0.1:{port}"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        status = demo.wait_for(
+            lambda: json.loads(urllib.request.urlopen(url + "/api/status").read())
+        )
+        assert status["source"] == "log" and "connection" not in status
+        assert status["state"] in ("running", "held")
+        with urllib.request.urlopen(url + "/api/cycles?limit=5") as r:
+            ids = [c["id"] for c in json.loads(r.read())]
+        assert ids and ids[-1] <= demo.get("/api/cycles")[-1]["id"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_openapi_describes_the_api(demo: LiveDemo) -> None:
