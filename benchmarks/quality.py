@@ -23,6 +23,7 @@ import dataclasses
 import json
 import statistics
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,37 @@ def run(
     }
 
 
+def overhead(size: tuple[int, int], limit: float, cycles: int) -> dict[str, Any]:
+    """Per-cycle time outside HiGHS (wall - HiGHS run time) when the previous plan is
+    optimal anyway (the same cycle again): today's single MIP against the planner,
+    interleaved; medians."""
+    cfg = looped_config(*size)
+    loop = Loop(cfg, 1, 0.0, 0)
+    models = {"today": PlantModel(cfg), "planner": PlantModel(cfg)}
+    models["today"].planner = None
+    last: dict[str, PlanResult | None] = dict.fromkeys(models)
+    over: dict[str, list[float]] = {k: [] for k in models}
+    runs: dict[str, list[int]] = {k: [] for k in models}
+    inp = loop.inputs(0, None)
+    for c in range(cycles + 1):
+        for name, pm in models.items():
+            t = time.perf_counter()
+            pm.update(dataclasses.replace(inp, previous_plan=last[name]))
+            r = pm.solve(time_limit_s=limit)
+            wall = time.perf_counter() - t
+            last[name] = r
+            if c:  # the first cycle of each is cold: not counted
+                over[name].append(wall - r.solve_time_s)
+                runs[name].append(len(r.report.candidates) if r.report else 1)
+    out = {k: 1000 * statistics.median(v) for k, v in over.items()}
+    return {
+        "size": f"{size[0]}x{size[1]}",
+        "overhead_ms": out,
+        "samples_ms": {k: [round(1000 * x, 2) for x in v] for k, v in over.items()},
+        "ratio": out["planner"] / out["today"],
+    }
+
+
 def summarize(rows: list[dict[str, Any]], variants: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for v in variants:
@@ -279,8 +311,17 @@ def main() -> None:
     ap.add_argument("--noise", default="0.03,0.10")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--overhead", action="store_true", help="only the time outside HiGHS, plan optimal"
+    )
     args = ap.parse_args()
     n, p = (int(x) for x in args.size.split("x"))
+    if args.overhead:
+        res = overhead((n, p), args.limit, args.cycles)
+        Console().print(res)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"overhead-{args.size}.json").write_text(json.dumps(res, indent=2))
+        return
     variants = args.variants.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:

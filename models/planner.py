@@ -135,6 +135,10 @@ class Planner:
                 # plant: +0.05 % in 1.5 s, where the first-hours window stayed at +1.1 %
                 lp_on = r.x[self.cols.on]
                 free = (lp_on > ROUND_UP_EPS) & (lp_on < 1.0 - ROUND_UP_EPS)
+            else:  # no LP in time (large models): hold today's commitment, then search
+                out.notes.append("LP relaxation not finished: start from the units' state")
+                start = np.zeros(self.cols.n)
+                start[self.cols.on] = np.array([[u.on0] for u in rules], dtype=float)
         if start is not None and opt.repair:
             r, cand = self._repair(start, threshold, rules, deadline, gap, t_begin)
             highs_s += r.highs_seconds
@@ -229,7 +233,7 @@ class Planner:
             i = cols.units.index(u)
             x[segs] = self._segments(u, x[segs], on[i], x[cols.ld[i]])
         # every integer column fixed (MV steps as in the start), the rest an LP
-        t_lp = time.perf_counter()
+        run0 = self.runs.hm.getRunTime()
         lp = self.fixed_lp.solve(
             np.round(x[self.fixed_lp.int_cols]), time_limit_s=deadline - time.perf_counter()
         )
@@ -238,7 +242,7 @@ class Planner:
             x=lp.col_value if lp.optimal else None,
             objective=lp.objective,
             bound=None,
-            highs_seconds=time.perf_counter() - t_lp,
+            highs_seconds=self.runs.hm.getRunTime() - run0,
         )
         if r.x is None:
             only = np.concatenate([cols.on.ravel(), cols.su.ravel()])

@@ -253,3 +253,14 @@ def test_no_time_gives_no_late_plan() -> None:
     r = pm.solve(time_limit_s=1e-9)
     assert r.report is not None
     assert r.report.overran_s < 0.5
+
+
+def test_cold_start_without_lp_in_time_starts_from_the_units_state() -> None:
+    pm, inputs = utility()
+    assert pm.planner is not None
+    pm.planner.options = dataclasses.replace(pm.planner.options, cold_lp_share=1e-9)
+    pm.update(inputs)
+    r = pm.solve(time_limit_s=5, mip_gap=1e-6)
+    assert r.report is not None and r.report.candidates["repaired"] is not None
+    assert any("start from the units' state" in n for n in r.report.notes)
+    assert r.has_safe_plan and not r.unmet
