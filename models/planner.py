@@ -20,6 +20,7 @@ wins over one without.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -206,9 +207,6 @@ class Planner:
         finally:
             runs.set_integrality(self._all_int, integer=True)
 
-    def _pattern(self, x: FloatArray, threshold: float, rules: list[UnitRules]) -> BoolGrid:
-        return repair_commitment(x[self.cols.on] > threshold, rules)
-
     def _repair(
         self,
         start: FloatArray,
@@ -218,11 +216,31 @@ class Planner:
         gap: float,
         t_begin: float,
     ) -> tuple[Run, Candidate | None]:
-        """Fix the (rule-keeping) commitment of ``start`` and solve the rest as an LP
-        (:class:`FixedLp`). If that LP is infeasible (e.g. segments out of ramp reach, an MV
-        step now out of its move limits), fix only on/off and start-ups: a small MIP."""
+        """Fix the (rule-keeping) commitment of ``start`` and solve the rest as an LP. If
+        that plan leaves demand unmet, once more with every available unit on around the
+        periods short of supply (a start-up the neighbourhood can take back)."""
+        want = start[self.cols.on] > threshold
+        r = self._fixed_commitment(start, want, rules, deadline, gap)
+        cand = self._candidate("repaired", r, t_begin)
+        if cand is not None and cand.unmet and deadline - time.perf_counter() > MIN_RUN_S:
+            short = cand.x[self._unmet_grid].sum(axis=0) > UNMET_EPS
+            near = np.convolve(short, np.ones(2 * self._window + 1), mode="same") > 0
+            r2 = self._fixed_commitment(cand.x, want | near[None, :], rules, deadline, gap)
+            cand2 = self._candidate("repaired", r2, t_begin)
+            r = dataclasses.replace(r2, highs_seconds=r.highs_seconds + r2.highs_seconds)
+            if cand2 is not None and cand2.better_than(cand):
+                cand = cand2
+        return r, cand
+
+    def _fixed_commitment(
+        self, start: FloatArray, want: BoolGrid, rules: list[UnitRules], deadline: float, gap: float
+    ) -> Run:
+        """The on/off pattern ``want`` made rule-keeping, every integer column fixed, the
+        rest an LP (:class:`FixedLp`). If that LP is infeasible (e.g. segments out of ramp
+        reach, an MV step now out of its move limits), fix only on/off and start-ups: a
+        small MIP."""
         cols = self.cols
-        on = self._pattern(start, threshold, rules)
+        on = repair_commitment(want, rules)
         su, sd = transitions(on, rules)
         x = start.copy()
         x[cols.on] = on
@@ -234,9 +252,8 @@ class Planner:
             x[segs] = self._segments(u, x[segs], on[i], x[cols.ld[i]])
         # every integer column fixed (MV steps as in the start), the rest an LP
         run0 = self.runs.hm.getRunTime()
-        lp = self.fixed_lp.solve(
-            np.round(x[self.fixed_lp.int_cols]), time_limit_s=deadline - time.perf_counter()
-        )
+        limit = self.runs.lp_time_limit(deadline - time.perf_counter())
+        lp = self.fixed_lp.solve(np.round(x[self.fixed_lp.int_cols]), time_limit_s=limit)
         r = Run(
             termination="optimal" if lp.optimal else lp.status,
             x=lp.col_value if lp.optimal else None,
@@ -248,14 +265,10 @@ class Planner:
             only = np.concatenate([cols.on.ravel(), cols.su.ravel()])
             left = deadline - time.perf_counter()
             r2 = self._fixed_run(only, x[only], 0.5 * left, gap)
-            r = Run(
-                termination=r2.termination,
-                x=r2.x,
-                objective=r2.objective,
-                bound=None,
-                highs_seconds=r.highs_seconds + r2.highs_seconds,
+            r = dataclasses.replace(
+                r2, bound=None, highs_seconds=r.highs_seconds + r2.highs_seconds
             )
-        return r, self._candidate("repaired", r, t_begin)
+        return r
 
     def _fixed_run(self, cols: np.ndarray, values: FloatArray, limit: float, gap: float) -> Run:
         runs = self.runs
