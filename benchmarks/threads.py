@@ -27,8 +27,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.quality import Loop, looped_config
-from models.plant_model import PlantModel
 from models.planner import PlannerOptions
+from models.plant_model import PlantModel
 from models.result import PlanResult
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -109,9 +109,21 @@ def main() -> None:
     for k in range(args.rounds):
         for threads in (1, 2):
             out = subprocess.run(
-                [sys.executable, __file__, "--child", str(threads), "--first",
-                 str(k * args.cycles), "--cycles", str(args.cycles), "--limit", str(args.limit)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(threads),
+                    "--first",
+                    str(k * args.cycles),
+                    "--cycles",
+                    str(args.cycles),
+                    "--limit",
+                    str(args.limit),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(f"round {k} threads {threads}: {runs[-1]['lag_p95_ms']:.1f} ms lag p95")
