@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pyomo.environ as pyo
 
 from models.commitment import BoolGrid, UnitRules, repair_commitment, transitions, unit_rules
@@ -139,7 +140,7 @@ class Planner:
             else:  # no LP in time (large models): hold today's commitment, then search
                 out.notes.append("LP relaxation not finished: start from the units' state")
                 start = np.zeros(self.cols.n)
-                start[self.cols.on] = np.array([[u.on0] for u in rules], dtype=float)
+                start[self.cols.on] = np.array([u.on0 for u in rules], dtype=float)[:, None]
         if start is not None and opt.repair:
             r, cand = self._repair(start, threshold, rules, deadline, gap, t_begin)
             highs_s += r.highs_seconds
@@ -223,14 +224,20 @@ class Planner:
         r = self._fixed_commitment(start, want, rules, deadline, gap)
         cand = self._candidate("repaired", r, t_begin)
         if cand is not None and cand.unmet and deadline - time.perf_counter() > MIN_RUN_S:
-            short = cand.x[self._unmet_grid].sum(axis=0) > UNMET_EPS
-            near = np.convolve(short, np.ones(2 * self._window + 1), mode="same") > 0
+            near = self._near_shortfall(cand.x)
             r2 = self._fixed_commitment(cand.x, want | near[None, :], rules, deadline, gap)
             cand2 = self._candidate("repaired", r2, t_begin)
             r = dataclasses.replace(r2, highs_seconds=r.highs_seconds + r2.highs_seconds)
             if cand2 is not None and cand2.better_than(cand):
                 cand = cand2
         return r, cand
+
+    def _near_shortfall(self, x: FloatArray) -> npt.NDArray[np.bool_]:
+        """Periods within ``_window`` of a period with unmet demand in plan ``x``."""
+        near = np.zeros(self.cols.steps, dtype=bool)
+        for t in np.flatnonzero(x[self._unmet_grid].sum(axis=0) > UNMET_EPS):
+            near[max(0, t - self._window) : t + self._window + 1] = True
+        return near
 
     def _fixed_commitment(
         self, start: FloatArray, want: BoolGrid, rules: list[UnitRules], deadline: float, gap: float
@@ -252,7 +259,7 @@ class Planner:
             x[segs] = self._segments(u, x[segs], on[i], x[cols.ld[i]])
         # every integer column fixed (MV steps as in the start), the rest an LP
         run0 = self.runs.hm.getRunTime()
-        limit = self.runs.lp_time_limit(deadline - time.perf_counter())
+        limit = deadline - time.perf_counter()
         lp = self.fixed_lp.solve(np.round(x[self.fixed_lp.int_cols]), time_limit_s=limit)
         r = Run(
             termination="optimal" if lp.optimal else lp.status,
@@ -308,9 +315,7 @@ class Planner:
         lo, hi = on.copy(), on.copy()
         lo[free] = 0.0
         hi[free] = 1.0
-        short = np.flatnonzero(base[self._unmet_grid].sum(axis=0) > UNMET_EPS)
-        for t in short:
-            hi[:, max(0, t - self._window) : t + self._window + 1] = 1.0
+        hi[:, self._near_shortfall(base)] = 1.0
         runs.set_bounds(self._on, np.maximum(lo.ravel(), self._on_lo), hi.ravel())
         try:
             return runs.run(time_limit_s=limit, gap=gap, start=base if is_plan else None)
