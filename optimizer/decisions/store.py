@@ -330,9 +330,10 @@ class DecisionLog:
             if head is None:
                 return PruneResult(records=0, done=True)
             # the prefix of old records: ids below the first one inside the retention
-            keep = db.execute(
-                "SELECT MIN(id) FROM cycles WHERE started >= ? OR id = ?", (cutoff, head)
+            inside = db.execute(
+                "SELECT MIN(id) FROM cycles WHERE started >= ?", (cutoff,)
             ).fetchone()[0]
+            keep = min(int(head), int(inside)) if inside is not None else int(head)
             first = db.execute("SELECT MIN(id) FROM cycles").fetchone()[0]
             upto = min(int(keep), int(first) + batch)
             if upto <= first:
