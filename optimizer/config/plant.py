@@ -48,6 +48,8 @@ class Outage(Section):
 
     @model_validator(mode="after")
     def _order(self) -> Outage:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError("give start and end both with or both without a UTC offset")
         if self.end <= self.start:
             raise ValueError(f"end must be after start (got {self.start} .. {self.end})")
         return self
