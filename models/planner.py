@@ -141,7 +141,7 @@ class Planner:
                 out.notes.append("LP relaxation not finished: start from the units' state")
                 start = np.zeros(self.cols.n)
                 start[self.cols.on] = np.array([u.on0 for u in rules], dtype=float)[:, None]
-        if start is not None and opt.repair:
+        if start is not None and opt.repair and deadline > time.perf_counter():
             r, cand = self._repair(start, threshold, rules, deadline, gap, t_begin)
             highs_s += r.highs_seconds
             out.tried["repaired"] = r.objective
