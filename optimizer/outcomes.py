@@ -13,6 +13,7 @@ class Outcome(StrEnum):
     HELD_NO_PERMISSIVE = "held_no_permissive"  # the DCS/operator enable is off
     HELD_SOLVER = "held_solver"  # no safe plan: last written setpoints stay in the DCS
     HELD_RULE = "held_rule"  # a configured interlock rule holds all setpoints
+    ARMING = "arming"  # healthy; only the watchdog written until the DCS has seen it beat
     SHED = "shed"  # too many failures: advisory until the permissive is cycled
     WRITE_FAILED = "write_failed"  # a write was rejected, timed out or did not read back
     HELD_NO_RECORD = "held_no_record"  # the decision could not be recorded: nothing written
@@ -21,4 +22,4 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # the scheduler skipped this run (previous cycle overran): no I/O
 
 
-WRITING = frozenset({Outcome.WROTE, Outcome.NO_CHANGE, Outcome.WRITE_FAILED})
+WRITING = frozenset({Outcome.WROTE, Outcome.NO_CHANGE, Outcome.ARMING, Outcome.WRITE_FAILED})

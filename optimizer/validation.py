@@ -2,9 +2,11 @@
 
 Per tag, in order: present, status Good (Uncertain only where ``accept_uncertain``), a
 finite value of the right shape, within validity limits, source timestamp not older than
-``max_age_s``, change since the previous reading within ``max_change``, not frozen for
-``frozen_cycles`` reads. A bad non-critical input is replaced by its last good value for up
-to ``max_bad_reads`` consecutive cycles, then dropped; a bad critical input blocks writes.
+``max_age_s`` and not ahead of our clock by more than ``interlocks.max_clock_skew_s``,
+change since the previous reading within ``max_change``, not frozen for ``frozen_cycles``
+reads. A bad non-critical input is replaced by its last good value for up to
+``max_bad_reads`` consecutive cycles, then dropped; a bad critical input blocks writes.
+Tags that guard a write (``optimizer.guards``) are never substituted (safety rule 15).
 
 ``max_change`` compares with the previous reading when that reading was itself good: a spike
 is rejected on the way up and on the way down, while a genuine step is rejected once.
@@ -20,6 +22,7 @@ from enum import StrEnum
 
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagConfig, TagRole
+from optimizer.guards import guard_tags
 from optimizer.plantio.types import Quality, Snapshot, TagReading, Value
 
 
@@ -31,6 +34,7 @@ class IssueKind(StrEnum):
     WRONG_SHAPE = "wrong_shape"
     OUT_OF_RANGE = "out_of_range"
     STALE = "stale"
+    FUTURE = "future"  # source timestamp ahead of our clock by more than the skew tolerance
     RATE = "rate"
     FROZEN = "frozen"
 
@@ -78,6 +82,10 @@ class InputValidator:
     cfg: PlantConfig
     _state: dict[str, _TagState] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._guards = guard_tags(self.cfg)
+        self._skew_s = self.cfg.interlocks.max_clock_skew_s
+
     def validate(self, snapshot: Snapshot, now: datetime) -> ValidatedInputs:
         values: dict[str, Value] = {}
         issues: list[InputIssue] = []
@@ -95,6 +103,7 @@ class InputValidator:
                 now,
                 stale_image=snapshot.stale,
                 horizon=self.cfg.cycle.horizon_steps,
+                skew_s=self._skew_s,
             )
             raw = reading.value if reading is not None else None
             _track_frozen(st, raw)
@@ -110,7 +119,11 @@ class InputValidator:
             issues.append(issue)
             if tag.critical:
                 critical.add(name)
-            elif st.last_good is not None and st.bad_reads <= tag.max_bad_reads:
+            elif (
+                name not in self._guards
+                and st.last_good is not None
+                and st.bad_reads <= tag.max_bad_reads
+            ):
                 values[name] = st.last_good
                 substituted.add(name)
             else:
@@ -141,6 +154,7 @@ def _check(
     *,
     stale_image: bool,
     horizon: int,
+    skew_s: float,
 ) -> InputIssue | None:
     def issue(kind: IssueKind, msg: str) -> InputIssue:
         return InputIssue(tag=name, kind=kind, message=f"{name}: {msg}")
@@ -156,6 +170,12 @@ def _check(
     shape = _shape_issue(tag, r.value, horizon)
     if shape is not None:
         return issue(*shape)
+    if r.source_ts is not None and (r.source_ts - now).total_seconds() > skew_s:
+        ahead = (r.source_ts - now).total_seconds()
+        return issue(
+            IssueKind.FUTURE,
+            f"source timestamp {ahead:.0f} s in the future (clock skew tolerance {skew_s:g} s)",
+        )
     if tag.max_age_s is not None:
         if r.source_ts is None:
             return issue(IssueKind.STALE, "no source timestamp")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from optimizer.conditions import ConditionError, parse_condition
+from optimizer.config.control import LoopMode
 from optimizer.config.locate import dotted
 from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
 from optimizer.config.schedules import Schedule
@@ -214,6 +215,19 @@ def check_operator_limits(cfg: PlantConfig, inv: Invalid) -> Found:
 
 def check_interlocks(cfg: PlantConfig, inv: Invalid) -> Found:
     il = cfg.interlocks
+    if cfg.cycle.mode is LoopMode.CLOSED_LOOP:
+        if il.permissive_tag is None:
+            yield (
+                ("interlocks", "permissive_tag"),
+                "cycle.mode closed_loop needs a permissive tag (safety rule 2: write only "
+                "while the DCS/operator enable is on); give one, or set cycle.mode: advisory",
+            )
+        if il.watchdog is None:
+            yield (
+                ("interlocks", "watchdog"),
+                "cycle.mode closed_loop needs a watchdog (safety rule 1: heartbeat, shed in the "
+                "DCS); give one, or set cycle.mode: advisory",
+            )
     yield from _tag(
         cfg, inv, ("interlocks", "permissive_tag"), il.permissive_tag, (TagRole.PERMISSIVE,)
     )

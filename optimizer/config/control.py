@@ -175,6 +175,15 @@ class WatchdogConfig(Section):
     timeout_s: PositiveFloat = Field(
         description="DCS-side shed time when the counter stops changing (documented, > 0)."
     )
+    arm_cycles: int = Field(
+        default=1,
+        ge=0,
+        description=(
+            "Cycles that write (and get acknowledged) only the watchdog before the first "
+            "setpoint write after start or after a shed, so a DCS that requires a live "
+            "heartbeat sees one before it gets setpoints. 0: setpoints with the first beat."
+        ),
+    )
 
 
 class InterlocksConfig(Section):
@@ -192,6 +201,21 @@ class InterlocksConfig(Section):
     )
     max_solver_failures: int = Field(
         default=3, ge=1, description="Consecutive solver failures before shedding to advisory."
+    )
+    max_write_failures: int = Field(
+        default=3,
+        ge=1,
+        description=(
+            "Consecutive write_failed cycles (refused, timed out or not read back) before "
+            "shedding to advisory; the watchdog stops advancing from the first failure."
+        ),
+    )
+    max_clock_skew_s: NonNegFloat = Field(
+        default=5.0,
+        description=(
+            "A source timestamp further than this ahead of plantloop's clock makes the "
+            "reading bad (the server's clock or the value is wrong)."
+        ),
     )
     rules: list[InterlockRule] = Field(default_factory=list)
 

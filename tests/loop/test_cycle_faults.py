@@ -11,11 +11,13 @@ from tests.loop.conftest import Loop, assert_writes_valid
 
 
 async def test_healthy_cycles_write_bounded_setpoints_and_heartbeat(loop: Loop) -> None:
-    outcomes = [(await loop.cycle()).outcome for _ in range(3)]
-    assert outcomes[0] == "wrote" and set(outcomes) <= {"wrote", "no_change"}
+    outcomes = [(await loop.cycle()).outcome for _ in range(4)]
+    # watchdog.arm_cycles 1: one beat alone, then setpoints with the heartbeat
+    assert outcomes[:2] == ["arming", "wrote"] and set(outcomes[2:]) <= {"wrote", "no_change"}
     recs = loop.records()
-    assert [r["cycle"] for r in recs] == [1, 2, 3]
-    assert [r["watchdog"] for r in recs] == [1, 2, 3]
+    assert [r["cycle"] for r in recs] == [1, 2, 3, 4]
+    assert [r["watchdog"] for r in recs] == [1, 2, 3, 4]
+    assert recs[0]["sequence"] is None and not any(s["written"] for s in recs[0]["setpoints"])
     # the cycle number went with every setpoint batch, and only with those
     sent = [r["sequence"] for r in recs]
     assert sent == [r["cycle"] if r["outcome"] == "wrote" else None for r in recs]
@@ -30,6 +32,7 @@ async def test_healthy_cycles_write_bounded_setpoints_and_heartbeat(loop: Loop) 
 
 
 async def test_permissive_dropped_mid_run_holds_then_resumes_bumpless(loop: Loop) -> None:
+    assert (await loop.cycle()).outcome == "arming"
     assert (await loop.cycle()).outcome == "wrote"
     loop.sim.set_permissive(False)
     held = await loop.cycle()

@@ -40,7 +40,8 @@ tags:
   enable: {node: "s=en", role: permissive}
   wd: {node: "s=wd", role: watchdog}
   demand: {node: "s=d", role: measurement, valid_min: 0, valid_max: 100, critical: true}
-  b1_sp: {node: "s=b1", role: setpoint, setpoint: {min: 0, max: 10, max_up: 2, max_down: 2}}
+  b1_sp: {node: "s=b1", role: setpoint, setpoint: {min: 0, max: 10, max_up: 2, max_down: 2,
+                                                    deadband: 0.000001}}
   b2_sp: {node: "s=b2", role: setpoint, setpoint: {min: 0, max: 10, max_up: 5, max_down: 5}}
 carriers: {heat: {unit: MW}, gas: {unit: MW}}
 demands: {site: {carrier: heat, forecast: {tag: demand}}}
@@ -95,7 +96,9 @@ async def run_steps(
             io.values.update(step.readings)
             s = await runner.run_once()
             assert (i, s.outcome) == (i, step.outcome), (s.reasons, io.writes[-1:])
-            sent = io.writes[-1] if io.writes and s.outcome in ("wrote", "no_change") else {}
+            sent = (
+                io.writes[-1] if io.writes and s.outcome in ("wrote", "no_change", "arming") else {}
+            )
             got = {k: round(float(v), 6) for k, v in sent.items()} if step.writes else {}
             assert (i, got) == (i, step.writes), s.reasons
     finally:
@@ -110,26 +113,29 @@ async def test_merit_order_under_move_limits(tmp_path: Path) -> None:
     recs = await run_steps(
         plant(),
         [
+            # watchdog.arm_cycles (default 1): the DCS sees one beat before any setpoint
+            Step(BASE, "arming", {"wd": 1}),
             # cheaper b1 wanted at 6 but +2 a cycle at most: the plan itself keeps b1 at 2
             # in its first period, so dearer b2 covers the other 4 until b1 is up
-            Step(BASE, "wrote", {"b1_sp": 2.0, "b2_sp": 4.0, "wd": 1}),
+            Step({"wd": 1}, "wrote", {"b1_sp": 2.0, "b2_sp": 4.0, "wd": 2}),
             Step(
-                {"b1_sp": 2.0, "b2_sp": 4.0, "wd": 1},
+                {"b1_sp": 2.0, "b2_sp": 4.0, "wd": 2},
                 "wrote",
-                {"b1_sp": 4.0, "b2_sp": 2.0, "wd": 2},
+                {"b1_sp": 4.0, "b2_sp": 2.0, "wd": 3},
             ),
             Step(
-                {"b1_sp": 4.0, "b2_sp": 2.0, "wd": 2},
+                {"b1_sp": 4.0, "b2_sp": 2.0, "wd": 3},
                 "wrote",
-                {"b1_sp": 6.0, "b2_sp": 0.0, "wd": 3},
+                {"b1_sp": 6.0, "b2_sp": 0.0, "wd": 4},
             ),
-            Step({"b1_sp": 6.0, "b2_sp": 0.0, "wd": 3}, "no_change", {"wd": 4}),
+            Step({"b1_sp": 6.0, "b2_sp": 0.0, "wd": 4}, "no_change", {"wd": 5}),
         ],
         tmp_path,
     )
-    assert [r["cycle"] for r in recs] == [1, 2, 3, 4]
+    assert [r["cycle"] for r in recs] == [1, 2, 3, 4, 5]
+    assert "arming the watchdog" in " ".join(recs[0]["reasons"])
     # what the plan proposed is what was written: no move limiting left to the interlocks
-    assert all(s["reason"] == "" for s in recs[0]["setpoints"] if s["tag"] != "wd")
+    assert all(s["reason"] == "" for s in recs[1]["setpoints"] if s["tag"] != "wd")
 
 
 async def test_infeasible_model_holds_then_sheds(tmp_path: Path) -> None:

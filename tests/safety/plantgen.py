@@ -15,7 +15,13 @@ def plant(
     max_bad_reads: int = 2,
     frozen_cycles: int | None = None,
     sequence: bool = False,
+    arm_cycles: int = 0,
+    max_write_failures: int = 3,
+    tag_over: dict[str, dict[str, Any]] | None = None,
+    interlocks_over: dict[str, Any] | None = None,
 ) -> PlantConfig:
+    """Step tables about other rules start writing at once (``arm_cycles`` 0); the arming
+    default is tested on its own."""
     tags: dict[str, Any] = {
         "enable": {"node": "s=enable", "role": "permissive", "critical": True},
         "wd": {"node": "s=wd", "role": "watchdog"},
@@ -38,6 +44,8 @@ def plant(
         },
         "op_hi": {"node": "s=op_hi", "role": "measurement"},
     }
+    for name, over in (tag_over or {}).items():
+        tags[name] = {**tags[name], **over}
     for i, sp in enumerate(setpoints):
         tags[f"sp{i}"] = {"node": f"s=sp{i}", "role": "setpoint", "setpoint": sp}
     data = {
@@ -61,12 +69,14 @@ def plant(
         "objectives": {"terms": [{"term": "cost"}]},
         "interlocks": {
             "permissive_tag": "enable",
-            "watchdog": {"tag": "wd", "timeout_s": 30, "modulo": 1000},
+            "watchdog": {"tag": "wd", "timeout_s": 30, "modulo": 1000, "arm_cycles": arm_cycles},
+            "max_write_failures": max_write_failures,
             "max_solver_failures": max_solver_failures,
             "max_bad_reads": max_bad_reads,
             "rules": rules,
         },
     }
+    data["interlocks"].update(interlocks_over or {})
     if sequence:
         tags["seq"] = {"node": "s=seq", "role": "watchdog"}
         data["interlocks"]["sequence_tag"] = "seq"

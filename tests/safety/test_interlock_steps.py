@@ -10,7 +10,7 @@ import pytest
 
 from optimizer.interlocks import Interlocks, limit_setpoint
 from optimizer.outcomes import Outcome
-from optimizer.plantio.types import Quality, Snapshot, TagReading
+from optimizer.plantio.types import Quality, Snapshot, TagReading, WriteOutcome, WriteReport
 from optimizer.validation import InputValidator
 from tests.safety.plantgen import plant
 
@@ -32,10 +32,13 @@ class Step:
     outcome: Outcome
     writes: dict[str, float | int]
     advisory: bool = False
+    refuse: dict[str, str] = field(default_factory=dict)  # tag -> write status from the DCS
+    final: Outcome | None = None  # outcome after the write (default: ``outcome``)
 
 
-def run_steps(steps: list[Step], cfg: Any) -> None:
-    """Cycle i (from 1) of the table is decided as cycle number i."""
+def run_steps(steps: list[Step], cfg: Any) -> Interlocks:
+    """Cycle i (from 1) of the table is decided as cycle number i; the DCS acknowledges
+    every write (read back equal) except the statuses in ``refuse``."""
     validator, locks = InputValidator(cfg), Interlocks(cfg)
     now = T0
     for i, step in enumerate(steps):
@@ -60,6 +63,22 @@ def run_steps(steps: list[Step], cfg: Any) -> None:
         )
         assert (i, wp.outcome) == (i, step.outcome), wp.reasons
         assert (i, dict(wp.writes)) == (i, step.writes), wp.reasons
+        report = WriteReport(
+            outcomes=tuple(
+                WriteOutcome(
+                    tag=t,
+                    requested=x,
+                    status=step.refuse.get(t, "Good"),
+                    ok=t not in step.refuse,
+                    read_back=x,
+                    read_back_matches=t not in step.refuse,
+                )
+                for t, x in wp.writes.items()
+            )
+        )
+        final, reasons = locks.finish(wp, report, None)
+        assert (i, final) == (i, step.final or step.outcome), reasons
+    return locks
 
 
 def base(**over: Any) -> dict[str, Any]:

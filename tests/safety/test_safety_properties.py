@@ -1,9 +1,12 @@
 """Safety invariants under random cycles (hypothesis + a seeded driver per example).
 
-Hypothesis draws a plant (setpoint limits, modes, rules) and a seed; a numpy generator then
-drives CYCLES_PER_EXAMPLE cycles of random readings (NaN, inf, huge, Bad, Uncertain, stale),
-random plans (including non-setpoint and unknown tags), EURanges, permissive and advisory
-states through InputValidator + Interlocks. EXAMPLES x CYCLES_PER_EXAMPLE >= 100,000 cycles.
+Hypothesis draws a plant (setpoint limits, modes, rules, watchdog arming, whether the
+permissive is critical) and a seed; a numpy generator then drives CYCLES_PER_EXAMPLE cycles
+of random readings (NaN, inf, huge, Bad, Uncertain, stale, future), random plans (including
+non-setpoint and unknown tags), EURanges, permissive and advisory states, reconnects
+(connection epochs: the first snapshot after one is stale) and refused, failed or
+mismatching writes through InputValidator + Interlocks. EXAMPLES x CYCLES_PER_EXAMPLE >=
+100,000 cycles.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class Driver:
     def reading(self, tag: str, value: Any) -> TagReading:
         q = self.quality()
         r = self.rng.random()
-        age = 0.0 if r < 1 / 3 else 5.0 if r < 2 / 3 else 500.0
+        age = 0.0 if r < 0.32 else 5.0 if r < 0.64 else 500.0 if r < 0.97 else -30.0
         return TagReading(
             tag=tag,
             value=value,
@@ -99,21 +102,73 @@ class FakePlan:
     setpoints: dict[str, float]
 
 
+def dcs_answer(
+    rng: np.random.Generator, writes: dict[str, float | int | bool]
+) -> tuple[WriteReport | None, str | None]:
+    """The DCS's answer: mostly acknowledged and read back equal; sometimes refused,
+    acknowledged but read back different, or the whole write failing (time-out)."""
+    if rng.random() < 0.03:
+        return None, "timed out"
+    outs = []
+    for t, v in writes.items():
+        r = rng.random()
+        ok = r >= 0.08
+        outs.append(
+            WriteOutcome(
+                tag=t,
+                requested=v,
+                status="Good" if ok else "BadUserAccessDenied",
+                ok=ok,
+                read_back=v,
+                read_back_matches=ok and r >= 0.11,
+            )
+        )
+    return WriteReport(outcomes=tuple(outs)), None
+
+
+def fresh_good(v: Any, readings: dict[str, TagReading], tag: str) -> bool:
+    return (
+        v is not None
+        and tag in v.values
+        and tag not in v.substituted
+        and tag in readings
+        and readings[tag].quality is Quality.GOOD
+    )
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     sps=st.lists(setpoint_limits(), min_size=1, max_size=4),
     rules=st.lists(st.sampled_from(RULES), max_size=3, unique_by=lambda r: r["name"]),
     seed=st.integers(0, 2**32 - 1),
+    arm_cycles=st.sampled_from([0, 1, 2]),
+    critical_permissive=st.booleans(),
 )
 def test_nothing_unsafe_is_ever_written(
-    sps: list[dict[str, Any]], rules: list[Any], seed: int
+    sps: list[dict[str, Any]],
+    rules: list[Any],
+    seed: int,
+    arm_cycles: int,
+    critical_permissive: bool,
 ) -> None:
-    cfg = plant(sps, rules, frozen_cycles=5)
+    cfg = plant(
+        sps,
+        rules,
+        frozen_cycles=5,
+        arm_cycles=arm_cycles,
+        tag_over={"enable": {"critical": critical_permissive, "max_bad_reads": 3}},
+    )
+    max_fail = cfg.interlocks.max_write_failures
     drv = Driver(np.random.default_rng(seed))
     validator, locks = InputValidator(cfg), Interlocks(cfg)
     sp_tags = set(cfg.setpoint_tags)
+    epoch, read_epoch = 0, 0
+    fails = beats = 0  # consecutive failed write cycles; acked beats since start / shed
+    prev_good_off = False  # the last cycle read the permissive fresh, Good and False
     for _ in range(CYCLES_PER_EXAMPLE):
         drv.now += timedelta(seconds=10)
+        if drv.rng.random() < 0.03:
+            epoch += 1  # the session was lost and re-established
         raw: dict[str, Any] = {
             "enable": bool(drv.rng.random() < 0.8),
             "wd": int(drv.rng.integers(0, 1000)),
@@ -124,7 +179,8 @@ def test_nothing_unsafe_is_ever_written(
         for t in sp_tags:
             raw[t] = drv.number(500)
         readings = {t: drv.reading(t, v) for t, v in raw.items() if drv.rng.random() > 0.02}
-        snap = Snapshot(read_at=drv.now, readings=readings)
+        snap = Snapshot(read_at=drv.now, readings=readings, stale=epoch != read_epoch, epoch=epoch)
+        read_epoch = epoch
         validated = validator.validate(snap, drv.now) if drv.rng.random() > 0.03 else None
         proposals = {
             t: drv.number(800) for t in [*sp_tags, "temp", "wd", "nope"] if drv.rng.random() < 0.8
@@ -136,7 +192,17 @@ def test_nothing_unsafe_is_ever_written(
             if drv.rng.random() < 0.3
         }
         advisory = bool(drv.rng.random() < 0.05)
+        was_shed = locks.shed
         wp = locks.decide(validated=validated, plan=plan, eu_ranges=eu, advisory=advisory)
+        good_enable = fresh_good(validated, readings, "enable")
+        good_off = good_enable and readings["enable"].value is False
+        good_on = good_enable and readings["enable"].value is True
+        if was_shed and not locks.shed:  # only the operator clears a shed
+            assert good_on and prev_good_off, "shed cleared without a Good off -> on edge"
+            beats = 0
+        prev_good_off = good_off
+        if locks.shed:
+            beats = 0
 
         # --- the invariants ------------------------------------------------------------
         assert set(wp.writes) <= sp_tags | {"wd"}, wp.writes
@@ -148,9 +214,13 @@ def test_nothing_unsafe_is_ever_written(
             assert not (set(wp.writes) & sp_tags), (wp.outcome, wp.writes)
         if advisory or wp.outcome is Outcome.SHED:
             assert not wp.writes
-        permissive_good = validated is not None and validated.values.get("enable") is True
-        if not permissive_good:
+        if not good_on or snap.stale:  # no substitute, no Uncertain, no stale image
             assert not (set(wp.writes) & sp_tags)
+        if set(wp.writes) & sp_tags:
+            assert beats >= arm_cycles, "setpoints before the watchdog was armed"
+            assert fresh_good(validated, readings, "wd")
+        if fails:  # the watchdog does not advance while writes fail
+            assert "wd" not in wp.writes, fails
         for tag, v in wp.writes.items():
             if tag == "wd":
                 assert isinstance(v, int) and 0 <= v < 1000
@@ -167,6 +237,7 @@ def test_nothing_unsafe_is_ever_written(
             r = readings[tag]
             assert validated is not None and tag not in validated.substituted
             assert r.quality is Quality.GOOD
+            assert r.source_ts is not None and r.source_ts <= drv.now + timedelta(seconds=5)
             current = float(r.value)
             assert math.isfinite(current)
             if lim.max_up is not None:
@@ -174,6 +245,7 @@ def test_nothing_unsafe_is_ever_written(
             if lim.max_down is not None:
                 assert current - v <= lim.max_down + TOL * max(1.0, abs(current))
             if lim.operator_max_tag is not None:
+                assert fresh_good(validated, readings, "op_hi"), "operator limit not fresh"
                 op = validated.values.get("op_hi")
                 assert isinstance(op, float) and math.isfinite(op), "operator limit unknown"
                 ramp = lim.operator_limit_ramp
@@ -181,18 +253,18 @@ def test_nothing_unsafe_is_ever_written(
                     assert v <= op
                 else:  # above a tightened limit: only toward it, by at least the ramp
                     assert v <= max(op, current - ramp) + TOL * max(1.0, abs(current))
-        # write results feed back (random rejections)
-        report = WriteReport(
-            outcomes=tuple(
-                WriteOutcome(
-                    tag=t,
-                    requested=v,
-                    status="Good" if drv.rng.random() < 0.9 else "BadOutOfRange",
-                    ok=True,
-                    read_back=v,
-                    read_back_matches=True,
-                )
-                for t, v in wp.writes.items()
-            )
-        )
-        locks.finish(wp, report, None)
+        # write results feed back (random refusals, mismatches, time-outs)
+        report, error = dcs_answer(drv.rng, dict(wp.writes))
+        outcome, _ = locks.finish(wp, report, error if wp.writes else None)
+        if outcome is Outcome.WRITE_FAILED:
+            fails += 1
+            if fails >= max_fail:
+                assert locks.shed, "refusals did not escalate to a shed"
+        elif set(wp.writes) & sp_tags:
+            fails = 0
+        if locks.shed:
+            fails = beats = 0
+        elif report is not None and any(
+            o.tag == "wd" and o.ok and o.read_back_matches for o in report.outcomes
+        ):
+            beats += 1
