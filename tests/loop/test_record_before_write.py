@@ -38,6 +38,8 @@ SEQ_PLANT = (
     .replace("CAP", "1e6")
     .replace("MR", "false")
     .replace("max_solver_failures: 2}", "max_solver_failures: 2, sequence_tag: seq}")
+    # about recording, not heartbeat arming: setpoints go with the first beat
+    .replace("timeout_s: 30}", "timeout_s: 30, arm_cycles: 0}")
 )
 READINGS = {"enable": True, "wd": 0, "seq": 0, "demand": 6.0, "b1_sp": 0.0, "b2_sp": 0.0}
 
