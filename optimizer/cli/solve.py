@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         model = PlantModel(cfg)
         model.update(snapshot.inputs)
         result = model.solve(time_limit_s=time_limit or cfg.cycle.solver_time_limit_s)
-        would = Interlocks(cfg).decide(
+        would = Interlocks(cfg, preview=True).decide(
             validated=snapshot.validated, plan=result, eu_ranges={}, advisory=False
         )
         if as_json:

@@ -80,9 +80,14 @@ class Interlocks:
     _off_seen: bool = False  # shed: the permissive was read Good and False since
     _beats: int = 0  # acknowledged watchdog beats since start or the last shed
     _watchdog: int | None = None
+    # `plantloop solve`'s view of what a running loop would write (it never writes): armed,
+    # and no watchdog reading needed, as a state file does not carry the counter
+    preview: bool = False
 
     def __post_init__(self) -> None:
         self._rules = RuleSet(self.cfg.interlocks.rules)
+        if self.preview and self.cfg.interlocks.watchdog is not None:
+            self._beats = self.cfg.interlocks.watchdog.arm_cycles
 
     def decide(
         self,
@@ -105,7 +110,7 @@ class Interlocks:
 
         # --- data ---------------------------------------------------------------------
         wd_tag = il.watchdog.tag if il.watchdog is not None else None
-        wd_ok = wd_tag is None or _scalar(guards.get(wd_tag)) is not None
+        wd_ok = wd_tag is None or self.preview or _scalar(guards.get(wd_tag)) is not None
         data_ok = validated is not None and validated.writes_allowed and wd_ok
         if validated is None:
             reasons.append("no data: the read failed")
