@@ -79,7 +79,7 @@ class Verdict:
 
 def verify(db: sqlite3.Connection) -> Verdict:
     """Walk the chain in id order; stop at the first record that does not hold."""
-    from optimizer.decisions.store import CYCLE_COLUMNS, GUARD_NAMES, child_rows
+    from optimizer.decisions.schema import CYCLE_COLUMNS, GUARD_NAMES, child_rows
 
     names = dict(db.execute("SELECT id, name FROM names").fetchall())
     present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.decisions import codec
-from optimizer.decisions.store import (
+from optimizer.decisions.schema import (
     CYCLE_COLUMNS,
     INPUT_COLUMNS,
     SETPOINT_COLUMNS,

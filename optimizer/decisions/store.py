@@ -4,7 +4,7 @@ WAL journal with ``synchronous=FULL``: a record is on disk when ``append`` retur
 kill -9 (or a power cut) leaves every finished record readable; a half-written one is
 rolled back by SQLite on the next open.
 
-Layout (schema 2, ``PRAGMA user_version``; see docs/decision-log.md):
+Layout (schema 2, defined in ``schema.py``; see docs/decision-log.md):
 
 - ``cycles``: one row per record. ``kind`` is ``cycle`` (a finished cycle), ``intent``
   (what a cycle is about to write, recorded *before* the write) or ``checkpoint`` (written
@@ -21,10 +21,11 @@ Layout (schema 2, ``PRAGMA user_version``; see docs/decision-log.md):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,111 +34,22 @@ from typing import Any
 from optimizer.decisions import codec
 from optimizer.decisions.chain import GENESIS, record_hash
 from optimizer.decisions.record import DecisionRecord
+from optimizer.decisions.schema import (
+    CYCLE_COLUMNS,
+    GUARD_NAMES,
+    GUARDS_SQL,
+    INPUT_COLUMNS,
+    PAGE_SIZE,
+    SETPOINT_COLUMNS,
+    TABLES_SQL,
+    TAG_BITS,
+    check_schema,
+)
 from optimizer.errors import InputError
 
-SCHEMA_VERSION = 2
-TAG_BITS = 20  # child rows are keyed cycle_id << TAG_BITS | tag_id
-PAGE_SIZE = 16384  # a cycle's compressed detail (2-20 kB) packs into pages with little slack
 BUSY_TIMEOUT_S = 2.0  # a lock held longer than this: the append fails (and the cycle holds)
 WAL_AUTOCHECKPOINT_PAGES = 256  # checkpoint when the -wal holds this many pages (4 MB)
 WAL_LIMIT_BYTES = 4 * 1024 * 1024  # and truncate it back to this after a checkpoint
-
-TABLES = ("names", "cycles", "setpoints", "inputs")
-CYCLE_COLUMNS = (
-    "kind",
-    "run_id",
-    "cycle",
-    "started",
-    "ended",
-    "outcome",
-    "reasons",
-    "config_hash",
-    "mode",
-    "solver_status",
-    "objective",
-    "gap",
-    "solve_time_s",
-    "sequence",
-    "watchdog",
-    "detail",
-)
-SETPOINT_COLUMNS = (
-    "current",
-    "proposed",
-    "clamped_to",
-    "sent",
-    "written",
-    "read_back",
-    "write_status",
-    "reason",
-)
-INPUT_COLUMNS = (
-    "value",
-    "used",
-    "quality",
-    "status_id",
-    "source_age_us",
-    "flags",
-    "extra",
-    "issue",
-)
-
-_TABLES_SQL = f"""
-CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS cycles (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    cycle INTEGER NOT NULL,
-    started TEXT NOT NULL,
-    ended TEXT,
-    outcome TEXT,
-    reasons TEXT NOT NULL,
-    config_hash TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    solver_status TEXT,
-    objective REAL,
-    gap REAL,
-    solve_time_s REAL,
-    sequence INTEGER,
-    watchdog INTEGER,
-    detail BLOB NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS cycles_started ON cycles(started);
-CREATE INDEX IF NOT EXISTS cycles_cycle ON cycles(cycle);
-CREATE TABLE IF NOT EXISTS setpoints (
-    key INTEGER PRIMARY KEY,  -- cycle_id << 20 | tag_id: appended in order, pages stay full
-    current REAL, proposed REAL, clamped_to REAL, sent REAL, written REAL, read_back REAL,
-    write_status TEXT, reason TEXT,
-    cycle_id INTEGER GENERATED ALWAYS AS (key >> 20) VIRTUAL,
-    tag_id INTEGER GENERATED ALWAYS AS (key & 1048575) VIRTUAL
-);
-CREATE TABLE IF NOT EXISTS inputs (
-    key INTEGER PRIMARY KEY,  -- cycle_id << 20 | tag_id
-    value REAL, used REAL, quality INTEGER, status_id INTEGER, source_age_us INTEGER,
-    flags INTEGER NOT NULL, extra TEXT, issue TEXT,
-    cycle_id INTEGER GENERATED ALWAYS AS (key >> 20) VIRTUAL,
-    tag_id INTEGER GENERATED ALWAYS AS (key & 1048575) VIRTUAL
-);
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
-
-
-def _guards() -> str:
-    out = []
-    for t in TABLES:
-        for op in ("UPDATE", "DELETE"):
-            out.append(
-                f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
-                f"BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;"
-            )
-    return "\n".join(out)
-
-
-GUARDS_SQL = _guards()
-GUARD_NAMES = tuple(f"{t}_no_{op}" for t in TABLES for op in ("update", "delete"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,14 +91,14 @@ class DecisionLog:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-            self._db.executescript(_TABLES_SQL + GUARDS_SQL)
+            self._db.executescript(TABLES_SQL + GUARDS_SQL)
             self._names = dict(self._db.execute("SELECT name, id FROM names").fetchall())
         except (sqlite3.Error, OSError) as e:
             raise InputError(f"{self.path}: cannot open the decision log ({e})") from None
 
     # -- writing -------------------------------------------------------------------------
     def append(self, rec: DecisionRecord) -> None:
-        d = rec.to_dict()
+        d = dataclasses.replace(rec, inputs=(), setpoints=()).to_dict()  # rows go to tables
         s = rec.solver
         detail = {k: v for k, v in d.items() if k not in _RECORD_KEYS_IN_COLUMNS}
         row = (
@@ -419,31 +331,3 @@ _RECORD_KEYS_IN_COLUMNS = frozenset(
         "watchdog",
     }
 )
-
-
-def check_schema(db: sqlite3.Connection, path: Path) -> None:
-    """Refuse a log this version cannot append to or read, with one line naming the file."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    has_cycles = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cycles'"
-    ).fetchone()
-    if version == SCHEMA_VERSION or (version == 0 and not has_cycles):
-        return
-    if version == 0:
-        raise InputError(
-            f"{path}: decision log from an earlier plantloop (no record chain, schema 1); "
-            f"convert it with `plantloop log {path} --migrate-to NEW.sqlite`"
-        )
-    raise InputError(
-        f"{path}: decision log schema {version} is newer than this plantloop "
-        f"(schema {SCHEMA_VERSION}); use a newer plantloop"
-    )
-
-
-def child_rows(db: sqlite3.Connection, table: str, cycle_id: int) -> Sequence[tuple[Any, ...]]:
-    cols = SETPOINT_COLUMNS if table == "setpoints" else INPUT_COLUMNS
-    lo = cycle_id << TAG_BITS
-    return db.execute(
-        f"SELECT key - ?, {', '.join(cols)} FROM {table} WHERE key >= ? AND key < ? ORDER BY key",
-        (lo, lo, lo + (1 << TAG_BITS)),
-    ).fetchall()

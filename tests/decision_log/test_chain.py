@@ -14,7 +14,7 @@ import pytest
 from optimizer.decisions import DecisionLog
 from optimizer.decisions.chain import verify
 from optimizer.decisions.query import open_log, read_records
-from optimizer.decisions.store import GUARD_NAMES, GUARDS_SQL, TABLES
+from optimizer.decisions.schema import GUARD_NAMES, GUARDS_SQL, TABLES
 from optimizer.errors import InputError
 from tests.decision_log.test_store import T0, record, run_cli
 

@@ -15,8 +15,9 @@ from optimizer.cycle import record as cycle_record
 from optimizer.decisions import DecisionLog
 from optimizer.decisions.chain import verify
 from optimizer.decisions.query import open_log, read_records
+from optimizer.decisions.schema import PAGE_SIZE
 from optimizer.decisions.space import log_space
-from optimizer.decisions.store import PAGE_SIZE, WAL_AUTOCHECKPOINT_PAGES
+from optimizer.decisions.store import WAL_AUTOCHECKPOINT_PAGES
 from tests.decision_log.test_store import record
 from tests.loop.test_record_before_write import config, make_rig
 
