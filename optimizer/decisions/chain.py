@@ -26,7 +26,7 @@ GENESIS = "0" * 64
 
 def _cell(v: Any) -> Any:
     if isinstance(v, bool | int | float):
-        return float(v)
+        return float(v) + 0.0  # -0.0 reads back from SQLite as 0.0
     if isinstance(v, bytes):
         return hashlib.sha256(v).hexdigest()
     return v
@@ -41,19 +41,20 @@ def record_hash(
 ) -> str:
     """sha256 of the previous hash and the record's cells (tag and status ids resolved).
 
-    Numbers are hashed as floats, so a value reads back the same whatever SQLite's column
-    affinity made of it. Per-tag rows are written out inline (1,000 inputs: ~3 ms).
+    Numbers are hashed as floats (-0.0 as 0.0), so a value reads back the same whatever
+    SQLite's column affinity made of it (it stores -0.0 and integral REALs as integers).
+    Per-tag rows are written out inline (1,000 inputs: ~3 ms).
     """
     sp = [
-        [names[t], *[None if x is None else float(x) for x in nums], status, reason]
+        [names[t], *[None if x is None else float(x) + 0.0 for x in nums], status, reason]
         for t, *nums, status, reason in setpoints
     ]
     # input rows: tag_id, value, used, quality, status_id, source_age_us, flags, extra, issue
     inp = [
         [
             names[t],
-            None if v is None else float(v),
-            None if u is None else float(u),
+            None if v is None else float(v) + 0.0,
+            None if u is None else float(u) + 0.0,
             None if q is None else float(q),
             names.get(s),
             None if age is None else float(age),
