@@ -73,6 +73,8 @@ def register(app: typer.Typer) -> None:
                 raise fail(f"unexpected argument {target} (did you mean `log verify {target}`?)")
             _verify(target)
             return
+        if str(db) == "verify" and not db.exists():
+            raise fail("log verify needs the decision log: plantloop log verify DB")
         if migrate_to is not None:
             n = migrate(db, migrate_to)
             console.print(f"migrated {n} records from {db} to {migrate_to} (chained from now)")

@@ -122,6 +122,8 @@ def test_verify_cli_passes_and_prints_the_head(tmp_path: Path) -> None:
     r = run_cli("log", "verify", str(path))
     assert r.returncode == 0, r.stderr
     assert "3 records verified" in r.stdout and read_records(path)[-1]["hash"] in r.stdout
+    r = run_cli("log", "verify")
+    assert r.returncode == 2 and "plantloop log verify DB" in r.stderr
 
 
 def test_pruning_keeps_the_chain_verifiable(tmp_path: Path) -> None:
