@@ -13,7 +13,10 @@ forecast, same previous plan for the plan-change term) with its own model and it
 previous plan to start from; the planner's plan is the one applied. The reference is a long
 solve of the same cycle (the planner with ``--reference`` seconds, from the best plan any
 variant found); the gap of a variant is (objective - best known) / |best known|.
-Results go to benchmarks/results/quality-<size>.json.
+    python benchmarks/quality.py --overhead --cycles 15     # time outside HiGHS, plan optimal
+    python benchmarks/quality.py --cold-utility 5          # cold `plantloop solve`, utility plant
+
+Results go to benchmarks/results/quality-<size>.json (overhead-<size>.json, cold-utility.json).
 """
 
 from __future__ import annotations
@@ -258,6 +261,44 @@ def overhead(size: tuple[int, int], limit: float, cycles: int) -> dict[str, Any]
     }
 
 
+def cold_utility(runs: int, limit: float) -> dict[str, Any]:
+    """``plantloop solve`` of config/utility.yaml (cold, ``limit`` s) against the plant's
+    proven optimum (a long solve of the same snapshot)."""
+    import subprocess
+
+    from models.inputs import ModelInputs
+    from optimizer.config.loader import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    conf, state = root / "config" / "utility.yaml", root / "config" / "utility-state.json"
+    cfg = load_config(conf).config
+    pm = PlantModel(cfg)
+    pm.update(ModelInputs.from_state_file(state, cfg))
+    best = pm.solve(time_limit_s=600, mip_gap=1e-6)
+    out = []
+    for _ in range(runs):
+        cmd = [sys.executable, "-m", "optimizer", "solve", str(conf), "--state", str(state)]
+        cmd += ["--time-limit", str(limit), "--json"]
+        got = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+        d = json.loads(got.stdout)
+        out.append(
+            {
+                "objective": d["objective"],
+                "gap_to_optimum": (d["objective"] - best.objective) / abs(best.objective),
+                "unmet": sum(d["unmet"].values()),
+                "wall_s": d["wall_time_s"],
+                "planner": d["planner"],
+            }
+        )
+    return {
+        "optimum": best.objective,
+        "optimum_gap": best.gap,
+        "optimum_termination": best.termination,
+        "limit_s": limit,
+        "runs": out,
+    }
+
+
 def summarize(rows: list[dict[str, Any]], variants: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for v in variants:
@@ -312,10 +353,19 @@ def main() -> None:
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
+        "--cold-utility", type=int, default=0, help="N cold `plantloop solve` of the utility plant"
+    )
+    ap.add_argument(
         "--overhead", action="store_true", help="only the time outside HiGHS, plan optimal"
     )
     args = ap.parse_args()
     n, p = (int(x) for x in args.size.split("x"))
+    if args.cold_utility:
+        res = cold_utility(args.cold_utility, args.limit)
+        Console().print(res)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "cold-utility.json").write_text(json.dumps(res, indent=2))
+        return
     if args.overhead:
         res = overhead((n, p), args.limit, args.cycles)
         Console().print(res)

@@ -21,6 +21,7 @@ wins over one without.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ class PlannerOptions:
     shift: bool = True  # False: the old warm start (last plan unshifted), for comparison
     threads: int = 1
     neighbourhood_share: float = 0.5  # of the time left, when a full MIP follows
-    cold_lp_share: float = 0.4  # of the time left, for the LP relaxation of a cold start
+    cold_lp_share: float = 0.6  # of the time left, for the LP relaxation of a cold start
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,10 +107,11 @@ class Planner:
         self._window = max([max(u.min_up_steps, u.min_down_steps) for u in units.values()] or [1])
         self._window += 2
         self._head = free_head_steps(self.cols.steps)
-        # HiGHS cannot be stopped in its first root cut round (measured at 20 x 96: a 1.4 s
-        # limit ended at 2.9-4.5 s): a full MIP that ran past its limit tells how long the
-        # root takes; while the time left is shorter, the full MIP is not started
+        # a full MIP is worth its time once past its root (a better plan, or a proof); one
+        # that ran out of time before that, or past its limit in the root's cut rounds,
+        # says how long that takes; while less time is left, it is not started
         self.root_s = 0.0
+        self._rotation = 0
 
     # ----- one tier ---------------------------------------------------------------------------
     def run(
@@ -142,7 +144,8 @@ class Planner:
                 start = np.zeros(self.cols.n)
                 start[self.cols.on] = np.array([u.on0 for u in rules], dtype=float)[:, None]
         if start is not None and opt.repair and deadline > time.perf_counter():
-            r, cand = self._repair(start, threshold, rules, deadline, gap, t_begin)
+            r, cand, short = self._repair(start, threshold, rules, deadline, gap, t_begin)
+            free |= short  # on/off free where the repair had to cover a shortfall
             highs_s += r.highs_seconds
             out.tried["repaired"] = r.objective
             self._offer(out, cand)
@@ -157,11 +160,21 @@ class Planner:
         if opt.neighbourhood and (out.best is not None or start is not None):
             base = out.best.x if out.best is not None else start
             assert base is not None
-            limit = (share if full else 1.0) * left
+            # without a full MIP, a warm start's time is split with a second window that
+            # moves along the horizon cycle by cycle: a plan's later hours get better too
+            later = not full and not cold and self.cols.steps > self._head
+            limit = (share if full or later else 1.0) * left
             r = self._neighbourhood(base, out.best is not None, free, limit, gap)
             highs_s += r.highs_seconds
             out.tried["neighbourhood"] = r.objective
             self._offer(out, self._candidate("neighbourhood", r, t_begin))
+            if later and out.best is not None:
+                r = self._neighbourhood(
+                    out.best.x, True, self._later_window(), deadline - time.perf_counter(), gap
+                )
+                highs_s += r.highs_seconds
+                out.tried["later window"] = r.objective
+                self._offer(out, self._candidate("later window", r, t_begin))
         term = "time_limit"
         left = deadline - time.perf_counter()
         if full and (left > MIN_RUN_S or out.best is None):
@@ -171,7 +184,12 @@ class Planner:
             t_run = time.perf_counter()
             r = self.runs.run(time_limit_s=left, gap=gap, start=begin)
             took = time.perf_counter() - t_run
-            self.root_s = took if took > 1.1 * left + 0.05 else min(self.root_s, took)
+            before = out.best.objective if out.best is not None else math.inf
+            useful = r.termination == "optimal" or (r.objective or math.inf) < before - 1e-9
+            if not useful:  # stopped in its root, or no better plan: more time next time
+                self.root_s = max(self.root_s, 1.25 * took)
+            else:
+                self.root_s = took if took > 1.1 * left + 0.05 else min(self.root_s, took)
             highs_s += r.highs_seconds
             out.tried["full MIP"] = r.objective
             cand = self._candidate("full MIP", r, t_begin)
@@ -216,21 +234,36 @@ class Planner:
         deadline: float,
         gap: float,
         t_begin: float,
-    ) -> tuple[Run, Candidate | None]:
+    ) -> tuple[Run, Candidate | None, BoolGrid]:
         """Fix the (rule-keeping) commitment of ``start`` and solve the rest as an LP. If
         that plan leaves demand unmet, once more with every available unit on around the
-        periods short of supply (a start-up the neighbourhood can take back)."""
+        periods short of supply; those commitments (returned) are for the neighbourhood to
+        decide: which units really start there."""
+        free = np.zeros(self.cols.on.shape, dtype=bool)
         want = start[self.cols.on] > threshold
         r = self._fixed_commitment(start, want, rules, deadline, gap)
         cand = self._candidate("repaired", r, t_begin)
         if cand is not None and cand.unmet and deadline - time.perf_counter() > MIN_RUN_S:
             near = self._near_shortfall(cand.x)
             r2 = self._fixed_commitment(cand.x, want | near[None, :], rules, deadline, gap)
+            free[:, near] = True
+            if r2.x is not None:  # and where postponed switches made the two differ
+                free |= (r2.x[self.cols.on] > 0.5) != (cand.x[self.cols.on] > 0.5)
             cand2 = self._candidate("repaired", r2, t_begin)
             r = dataclasses.replace(r2, highs_seconds=r.highs_seconds + r2.highs_seconds)
             if cand2 is not None and cand2.better_than(cand):
                 cand = cand2
-        return r, cand
+        return r, cand, free
+
+    def _later_window(self) -> BoolGrid:
+        """The next window of the horizon after the first hours (one more each call)."""
+        steps, head = self.cols.steps, self._head
+        starts = list(range(head, steps, head))
+        a = starts[self._rotation % len(starts)]
+        self._rotation += 1
+        free = np.zeros(self.cols.on.shape, dtype=bool)
+        free[:, a : a + head] = True
+        return free
 
     def _near_shortfall(self, x: FloatArray) -> npt.NDArray[np.bool_]:
         """Periods within ``_window`` of a period with unmet demand in plan ``x``."""
