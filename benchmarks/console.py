@@ -36,7 +36,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def browser(url: str, stop: Any) -> None:
     """A page left open on the overview, switching to the plan: SSE, then the API calls."""
-    seen = 0
+    seen, last = 0, 0
     while not stop.is_set():
         try:
             with urllib.request.urlopen(url + "/api/events", timeout=60) as events:
@@ -46,8 +46,11 @@ def browser(url: str, stop: Any) -> None:
                     if not raw.startswith(b"event: status"):
                         continue
                     seen += 1
-                    for path in ("/api/status", "/api/cycles?limit=2000", "/api/plan"):
-                        urllib.request.urlopen(url + path, timeout=60).read()
+                    for path in ("/api/status", f"/api/cycles?limit=2000&after_id={last}"):
+                        body = urllib.request.urlopen(url + path, timeout=60).read()
+                    new = json.loads(body)
+                    last = new[-1]["id"] if new else last
+                    urllib.request.urlopen(url + "/api/plan", timeout=60).read()
                     if seen % 4 == 0:
                         urllib.request.urlopen(url + "/metrics", timeout=60).read()
         except OSError:

@@ -14,7 +14,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from optimizer.console.live import LiveFeed
-from optimizer.console.views import log_space, loop_state
+from optimizer.console.views import log_space, loop_state, run_limits
 from optimizer.decisions import query
 
 PHASE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -95,13 +95,20 @@ class LogMetrics:
         if not self.db.exists():
             return
         while True:
-            recs = query.records_after(self.db, self._seen)
+            recs = query.records_after(self.db, self._seen, input_tags=self._permissive_tags())
             if not recs:
                 return
             for rec in recs:
                 self._count(rec)
                 self._seen = int(rec["id"])
                 self._last = rec
+
+    def _permissive_tags(self) -> set[str]:
+        """Only the permissive's input row is needed (not 1,000 tags' rows per cycle)."""
+        rec = self._last or next(iter(query.cycle_summaries(self.db, limit=1)), None)
+        limits = run_limits(self.db, str(rec["run_id"])) if rec is not None else None
+        tag = limits.get("permissive_tag") if limits else None
+        return {tag} if tag else set()
 
     def _count(self, rec: dict[str, Any]) -> None:
         self.cycles.labels(rec["outcome"]).inc()
@@ -166,7 +173,7 @@ def _epoch(iso: str) -> float:
 
 
 def _permissive_value(rec: dict[str, Any], db: Path) -> float:
-    limits = query.run_limits(db, str(rec["run_id"]))
+    limits = run_limits(db, str(rec["run_id"]))
     tag = limits.get("permissive_tag") if limits else None
     for i in rec.get("inputs") or []:
         if i["tag"] == tag and isinstance(i["value"], bool | int | float):

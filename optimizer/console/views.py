@@ -13,6 +13,7 @@ from typing import Any
 from optimizer.console.live import LiveFeed
 from optimizer.decisions import query
 from optimizer.decisions.space import log_space as decision_log_space
+from optimizer.errors import InputError
 
 HELD = ("held_bad_data", "held_no_permissive", "held_solver", "held_rule")
 
@@ -38,16 +39,19 @@ def loop_state(rec: dict[str, Any] | None, live: LiveFeed | None) -> tuple[str, 
 
 
 def status(db: Path, live: LiveFeed | None) -> dict[str, Any]:
-    rec = query.cycle_record(db) if db.exists() else None
-    state, why = loop_state(rec, live)
-    limits = query.run_limits(db, str(rec["run_id"])) if rec is not None else None
+    """Read after every cycle by each open page: the summary row, the run's limits (cached)
+    and one input (the permissive), never the whole record."""
+    newest = query.cycle_summaries(db, limit=1) if _ready(db) else []
+    head = newest[0] if newest else None
+    state, why = loop_state(head, live)
+    limits = run_limits(db, str(head["run_id"])) if head is not None else None
     out: dict[str, Any] = {
         "source": "live" if live is not None else "log",
         "state": state,
         "why": why,
-        "last_cycle": _summary(rec) if rec is not None else None,
-        "permissive": _permissive(rec, limits),
-        "watchdog": rec.get("watchdog") if rec is not None else None,
+        "last_cycle": _summary(head) if head is not None else None,
+        "permissive": _permissive(db, head, limits),
+        "watchdog": head["watchdog"] if head is not None else None,
         "log": log_space(db),
     }
     if live is not None:
@@ -55,31 +59,49 @@ def status(db: Path, live: LiveFeed | None) -> dict[str, Any]:
     return out
 
 
-def _summary(rec: dict[str, Any]) -> dict[str, Any]:
-    solver = rec.get("solver") or {}
-    return {
-        "id": rec["id"],
-        "run_id": rec["run_id"],
-        "cycle": rec["cycle"],
-        "started": rec["started"],
-        "ended": rec["ended"],
-        "outcome": rec["outcome"],
-        "reasons": rec["reasons"],
-        "mode": rec["mode"],
-        "objective": solver.get("objective"),
-        "gap": solver.get("gap"),
-        "solve_time_s": solver.get("solve_time_s"),
+def _ready(db: Path) -> bool:
+    """The file exists and the loop has created its tables (a run that is starting)."""
+    try:
+        return db.exists() and query.last_id(db) >= 0
+    except InputError:
+        return False
+
+
+_LIMITS: dict[tuple[Path, str], dict[str, Any]] = {}
+
+
+def run_limits(db: Path, run_id: str) -> dict[str, Any] | None:
+    """A run's limits never change once recorded: read once per run and log file."""
+    key = (db, run_id)
+    if key not in _LIMITS:
+        found = query.run_limits(db, run_id)
+        if found is None:
+            return None  # not recorded (yet): ask again next time
+        if len(_LIMITS) >= 64:
+            _LIMITS.clear()
+        _LIMITS[key] = found
+    return _LIMITS[key]
+
+
+def _summary(head: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "run_id", "cycle", "started", "ended", "outcome", "reasons", "mode")
+    return {k: head[k] for k in keys} | {
+        "objective": head["objective"],
+        "gap": head["gap"],
+        "solve_time_s": head["solve_time_s"],
     }
 
 
-def _permissive(rec: dict[str, Any] | None, limits: dict[str, Any] | None) -> dict[str, Any]:
+def _permissive(
+    db: Path, head: dict[str, Any] | None, limits: dict[str, Any] | None
+) -> dict[str, Any]:
     """The permissive tag's reading in the last cycle (None: not configured or not read)."""
     tag = limits.get("permissive_tag") if limits else None
-    if rec is None or tag is None:
+    if head is None or tag is None:
         return {"tag": tag, "value": None, "quality": None}
-    for i in rec.get("inputs") or []:
-        if i["tag"] == tag:
-            return {"tag": tag, "value": i["value"], "quality": i["quality"]}
+    rec = query.cycle_record(db, int(head["id"]), input_tags={tag})
+    for i in rec["inputs"] if rec else []:
+        return {"tag": tag, "value": i["value"], "quality": i["quality"]}
     return {"tag": tag, "value": None, "quality": None}
 
 
@@ -91,13 +113,13 @@ def cycle_view(db: Path, cycle_id: int | None) -> dict[str, Any] | None:
     rec = query.cycle_record(db, cycle_id)
     if rec is None:
         return None
-    rec["limits"] = rec.get("limits") or query.run_limits(db, str(rec["run_id"]))
+    rec["limits"] = rec.get("limits") or run_limits(db, str(rec["run_id"]))
     return rec
 
 
 def plan_view(db: Path, cycle_id: int | None) -> dict[str, Any] | None:
     """The horizon plan of a cycle (None inside when the cycle had no safe plan)."""
-    rec = cycle_view(db, cycle_id)
+    rec = query.cycle_record(db, cycle_id, input_tags=()) if db.exists() else None
     if rec is None:
         return None
     return {
@@ -117,7 +139,7 @@ def trends(db: Path, tags: list[str], until_id: int | None, limit: int) -> list[
     last = until_id if until_id is not None else query.last_id(db)
     wanted = set(tags)
     out = []
-    for rec in query.records_until(db, last, limit):
+    for rec in query.records_until(db, last, limit, input_tags=wanted):
         solver = rec.get("solver") or {}
         out.append(
             {

@@ -67,8 +67,17 @@ function renderHeader(s) {
 }
 
 // ---------- views ----------
+// the overview's cycles: fetched once, then only the new ones after each cycle
+let cyclesCache = [];
+async function recentCycles() {
+  const last = cyclesCache.length ? cyclesCache[cyclesCache.length - 1].id : null;
+  const fresh = await api("/api/cycles?limit=2000" + (last === null ? "" : `&after_id=${last}`));
+  cyclesCache = cyclesCache.concat(fresh).slice(-2000);
+  return cyclesCache;
+}
 async function overview() {
-  const [s, cycles] = [status || (await api("/api/status")), await api("/api/cycles?limit=2000")];
+  const s = status || (await api("/api/status"));
+  const cycles = await recentCycles();
   const p = s.permissive || {};
   const last = s.last_cycle;
   const strip = h("div", { id: "strip" });
