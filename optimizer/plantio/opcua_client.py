@@ -47,6 +47,7 @@ from optimizer.plantio.types import (
     WriteOutcome,
     WriteReport,
 )
+from optimizer.plantio.ua_batches import SessionBatches
 from optimizer.plantio.ua_errors import describe, explain, plain
 from optimizer.plantio.ua_security import (
     SecurityPlan,
@@ -81,6 +82,7 @@ class OpcUaPlantIO:
         self._reconnect: asyncio.Task[None] | None = None
         self._closing = False
         self._order = list(cfg.tags)
+        self._batches: SessionBatches | None = None
         self._epoch = 0  # incremented on every (re)connect
         self._read_epoch: int | None = None  # epoch of the last read
 
@@ -112,14 +114,7 @@ class OpcUaPlantIO:
 
     async def read(self) -> Snapshot:
         client = self._ready()
-        params = ua.ReadParameters()
-        params.MaxAge = 0
-        params.TimestampsToReturn = ua.TimestampsToReturn.Both
-        for tag in self._order:
-            rv = ua.ReadValueId()
-            rv.NodeId = self._nodes[tag]
-            rv.AttributeId = ua.AttributeIds.Value
-            params.NodesToRead.append(rv)
+        params = self._batches_now().read  # built once per session
         epoch = self._epoch
         results = await self._request(client.uaclient.read(params), "read")
         now = datetime.now(UTC)
@@ -149,24 +144,9 @@ class OpcUaPlantIO:
         tags = list(values)
         # every value checked against its node's type before anything is sent
         variants = {tag: to_variant(values[tag], self._vtypes[tag], tag) for tag in tags}
-        params = ua.WriteParameters()
-        sent: dict[str, Any] = {}
-        for tag in tags:
-            variant, py = variants[tag]
-            sent[tag] = py
-            wv = ua.WriteValue()
-            wv.NodeId = self._nodes[tag]
-            wv.AttributeId = ua.AttributeIds.Value
-            wv.Value = ua.DataValue(variant)
-            params.NodesToWrite.append(wv)
+        sent = {tag: variants[tag][1] for tag in tags}
+        params, rparams = self._batches_now().write(tuple(tags), [variants[tag][0] for tag in tags])
         statuses = await self._request(client.uaclient.write(params), "write")
-        rparams = ua.ReadParameters()
-        rparams.MaxAge = 0
-        for tag in tags:
-            rv = ua.ReadValueId()
-            rv.NodeId = self._nodes[tag]
-            rv.AttributeId = ua.AttributeIds.Value
-            rparams.NodesToRead.append(rv)
         back = await self._request(client.uaclient.read(rparams), "read-back")
         outcomes = []
         for tag, st, dv in zip(tags, statuses, back, strict=True):
@@ -234,6 +214,10 @@ class OpcUaPlantIO:
             )
         return cert
 
+    def _batches_now(self) -> SessionBatches:
+        assert self._batches is not None  # set with the nodes at connect
+        return self._batches
+
     def _ready_client(self) -> Client:
         assert self._client is not None
         return self._client
@@ -241,7 +225,7 @@ class OpcUaPlantIO:
     async def _resolve(self, client: Client) -> None:
         try:
             ns = await self._request(client.get_namespace_index(self.conn.namespace_uri), "ns")
-        except (ValueError, PlantIOError) as e:
+        except ValueError as e:  # a time-out stays a ConnectError, not "not on the server"
             raise NodeError(
                 f"connection.namespace_uri: {self.conn.namespace_uri} is not on the server ({e})"
             ) from None
@@ -271,6 +255,7 @@ class OpcUaPlantIO:
                 vtypes[tag] = ua.datatype_to_varianttype(dv.Value.Value)
         counters_fit(self.cfg, vtypes)
         self._nodes, self._vtypes = nodes, vtypes
+        self._batches = SessionBatches(self._order, nodes)
         self._eu = await self._eu_ranges(client)
 
     async def _eu_ranges(self, client: Client) -> dict[str, tuple[float, float]]:
@@ -337,7 +322,11 @@ class OpcUaPlantIO:
         self._lost(f"({describe(exc)})")
 
     def _lost(self, detail: str) -> None:
-        if self._closing or self._state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
+        """A live session was lost: go LOST and start reconnecting. A failure while the
+        first connect is still under way (DISCONNECTED) is that connect's error, not a loss:
+        reconnecting then would leave a session nobody asked for (and, racing the connect,
+        the state CONNECTED without a client)."""
+        if self._closing or self._state is not ConnectionState.CONNECTED:
             return
         self._set(ConnectionState.LOST, detail)
         self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop())

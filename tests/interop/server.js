@@ -16,7 +16,7 @@ async function main() {
   await serverCertificateManager.initialize();
   const users = { operator: "s3cret" };
   const server = new OPCUAServer({
-    port, resourcePath: "/interop", serverCertificateManager,
+    port, host: "127.0.0.1", resourcePath: "/interop", serverCertificateManager,
     securityPolicies: [...(secureOnly ? [] : [SecurityPolicy.None]), SecurityPolicy.Basic256Sha256,
       SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss],
     securityModes: [...(secureOnly ? [] : [MessageSecurityMode.None]),

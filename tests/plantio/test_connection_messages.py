@@ -42,3 +42,30 @@ async def test_lost_and_timed_out_messages_read_once_and_say_something() -> None
         assert "lost connection lost" not in ln and "lost: connection lost" not in ln, ln
         assert "()" not in ln and ": )" not in ln and not ln.rstrip().endswith(":"), ln
     assert io.state is ConnectionState.DISCONNECTED
+
+
+async def test_a_failure_during_the_first_connect_starts_no_reconnect() -> None:
+    """The first connect's resolve fails (or the socket drops meanwhile): connect raises,
+    and no background reconnect is left running (it used to be, and could end with the
+    state CONNECTED and no client: 'not connected (connected)')."""
+    cfg = load_config(REPO / "config" / "demo.yaml").config
+    async with SimulatedPlant(cfg, port=0, speed=0) as sim:
+        conn = cfg.connection.model_copy(
+            update={"endpoint": sim.endpoint, "request_timeout_s": 1.0}
+        )
+        io = OpcUaPlantIO(cfg.model_copy(update={"connection": conn}))
+        states: list[ConnectionState] = []
+        io.add_state_listener(lambda s, d: states.append(s))
+        resolve = io._resolve
+
+        async def freeze_then_resolve(client: object) -> None:
+            await sim.pause()
+            await resolve(client)  # type: ignore[arg-type]
+
+        io._resolve = freeze_then_resolve  # type: ignore[method-assign]
+        with pytest.raises(ConnectError):
+            await io.connect()
+        await sim.resume()
+        await asyncio.sleep(1.5)
+        assert io.state is ConnectionState.DISCONNECTED and io._reconnect is None, states
+        await io.close()

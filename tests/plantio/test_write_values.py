@@ -103,3 +103,17 @@ def test_watchdog_modulo_must_fit_the_node_type() -> None:
         counters_fit(_cfg(65536), {**ok, "plantloop_watchdog": VT.Int16})
     with pytest.raises(NodeError, match=r"interlocks\.sequence_tag"):
         counters_fit(_cfg(100), {**ok, "plantloop_sequence": VT.UInt16})
+
+
+async def test_reused_request_objects_carry_each_cycles_values(
+    io: tuple[OpcUaPlantIO, SimulatedPlant],
+) -> None:
+    """The write batch is built once and reused: every cycle still sends its own values."""
+    plant, _ = io
+    for value in (7.5, 9.25, 7.5):
+        snap = await plant.read()
+        rep = await plant.write({"boiler1_sp": value, "boiler2_sp": value - 1}, epoch=snap.epoch)
+        assert rep.all_ok
+        assert [o.read_back for o in rep.outcomes] == [value, value - 1]
+        after = (await plant.read()).readings
+        assert (after["boiler1_sp"].value, after["boiler2_sp"].value) == (value, value - 1)
