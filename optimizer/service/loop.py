@@ -97,7 +97,12 @@ class LoopService:
         self.io.add_state_listener(self._on_connection)
         with self.printer.step("building the model, connecting"):
             model = await self._build_and_connect()
-        log_file = DecisionLog(self.log_path)
+        try:
+            log_file = DecisionLog(self.log_path)
+        except BaseException:  # a refused log (older schema, unwritable): close cleanly
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.io.close(), timeout=5)
+            raise
         recorder = Recorder(
             self.cfg, log_file, config_hash=self.config_hash, advisory=self.advisory
         )

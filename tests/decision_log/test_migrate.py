@@ -93,3 +93,13 @@ def test_a_schema_1_log_migrates_and_the_numbering_continues(tmp_path: Path) -> 
     log.close()
     again = run_cli("log", str(old), "--migrate-to", str(new))
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_the_engine_refuses_an_old_log_in_one_line(tmp_path: Path) -> None:
+    old = tmp_path / "old.sqlite"
+    make_v1(old)
+    r = run_cli("demo", "--cycles", "1", "--period", "1", "--log", str(old))
+    assert r.returncode == 2, r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("plantloop: error:")]
+    assert len(errors) == 1 and str(old) in errors[0] and "--migrate-to" in errors[0]
+    assert "Traceback" not in r.stderr and "connection lost" not in r.stdout + r.stderr
