@@ -303,6 +303,13 @@ def open_log(path: Path) -> sqlite3.Connection:
         raise InputError(f"{path}: no such decision log")
     last: sqlite3.Error | None = None
     for mode in ("mode=ro", "immutable=1"):
+        wal = Path(f"{path}-wal")
+        if mode == "immutable=1" and wal.exists() and wal.stat().st_size > 0:
+            # immutable ignores the -wal: the newest records would be missing, silently
+            raise InputError(
+                f"{path}: cannot open read-only here ({last}) and its -wal holds records "
+                'not yet in the file; copy it with `sqlite3 FILE ".backup COPY"` first'
+            )
         db: sqlite3.Connection | None = None
         try:
             db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)

@@ -131,3 +131,20 @@ def test_a_read_only_copy_can_be_reviewed(tmp_path: Path) -> None:
         v = run_cli("log", "verify", str(copy / "log.sqlite"))
         assert v.returncode == 0, v.stderr
         assert not (copy / "log.sqlite-shm").exists()
+
+
+def test_a_read_only_copy_with_unmerged_wal_is_refused_not_shown_short(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    log = DecisionLog(path)
+    for c in range(1, 4):
+        log.append(record(c))
+    copy = tmp_path / "media"
+    copy.mkdir()
+    for suffix in ("", "-wal"):  # taken while the engine runs: records still in the -wal
+        shutil.copy(f"{path}{suffix}", copy / f"log.sqlite{suffix}")
+    log.close()
+    assert (copy / "log.sqlite-wal").stat().st_size > 0
+    with read_only_dir(copy):
+        r = run_cli("log", str(copy / "log.sqlite"))
+    assert r.returncode == 2 and "-wal holds records" in r.stderr, r.stdout + r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
