@@ -79,7 +79,6 @@ class Interlocks:
     last_written: dict[str, float] = field(default_factory=dict)
     _off_seen: bool = False  # shed: the permissive was read Good and False since
     _beats: int = 0  # acknowledged watchdog beats since start or the last shed
-    _watchdog: int | None = None
     # `plantloop solve`'s view of what a running loop would write (it never writes): armed,
     # and no watchdog reading needed, as a state file does not carry the counter
     preview: bool = False
@@ -232,7 +231,6 @@ class Interlocks:
                 if isinstance(o.requested, float | int) and not isinstance(o.requested, bool):
                     self.last_written[o.tag] = float(o.requested)
                 if wd is not None and o.tag == wd.tag:
-                    self._watchdog = int(o.requested)
                     self._beats += 1
             else:
                 why = o.status if not o.ok else f"read back {o.read_back!r}"
@@ -362,8 +360,9 @@ class Interlocks:
         if wd is None:
             return None
         read = _scalar(guards.get(wd.tag))
-        base = int(read) if read is not None else (self._watchdog or 0)
-        return (base + wd.increment) % wd.modulo
+        if read is None:  # a running loop has held already (rule 15); a preview has none
+            return None
+        return (int(read) + wd.increment) % wd.modulo
 
 
 def _scalar(v: Value) -> float | None:

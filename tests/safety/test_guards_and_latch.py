@@ -116,7 +116,15 @@ def test_permissive_is_never_substituted_whatever_the_config_says() -> None:
 def test_uncertain_permissive_counts_as_off_even_where_uncertain_is_accepted() -> None:
     cfg = plant([SP], [], tag_over={"enable": {"accept_uncertain": True}})
     run_steps(
-        [Step(base(enable=(True, U)), GO, Outcome.HELD_NO_PERMISSIVE, {"wd": 8})],
+        [
+            Step(
+                base(enable=(True, U)),
+                GO,
+                Outcome.HELD_NO_PERMISSIVE,
+                {"wd": 8},
+                why="permissive enable has no fresh Good reading",
+            )
+        ],
         cfg,
     )
 
@@ -188,7 +196,21 @@ def test_closed_loop_without_a_permissive_tag_never_writes_setpoints() -> None:
     cfg = cfg.model_copy(
         update={"interlocks": cfg.interlocks.model_copy(update={"permissive_tag": None})}
     )
-    run_steps([Step(base(), GO, Outcome.HELD_NO_PERMISSIVE, {"wd": 8})], cfg)
+    why = "no permissive_tag configured"
+    run_steps([Step(base(), GO, Outcome.HELD_NO_PERMISSIVE, {"wd": 8}, why=why)], cfg)
+    nowd = cfg.model_copy(
+        update={"interlocks": cfg.interlocks.model_copy(update={"watchdog": None})}
+    )
+    nowd = nowd.model_copy(
+        update={"interlocks": nowd.interlocks.model_copy(update={"permissive_tag": "enable"})}
+    )
+    why = "no watchdog configured"
+    run_steps([Step(base(), GO, Outcome.HELD_NO_PERMISSIVE, {}, why=why)], nowd)
+    off = "permissive enable is off"
+    run_steps(
+        [Step(base(enable=False), GO, Outcome.HELD_NO_PERMISSIVE, {"wd": 8}, why=off)],
+        plant([SP], []),
+    )
 
 
 # --- item 14: source timestamps in the future --------------------------------------------
@@ -213,7 +235,15 @@ def test_refused_writes_stop_the_watchdog_and_shed() -> None:
         [
             Step(base(), GO, Outcome.WROTE, W1, refuse=no, final=fail),
             Step(base(wd=8), GO, Outcome.WROTE, {"sp0": 45.0}, refuse=no, final=fail),
-            Step(base(wd=8), GO, Outcome.WROTE, {"sp0": 45.0}, refuse=no, final=fail),
+            Step(
+                base(wd=8),
+                GO,
+                Outcome.WROTE,
+                {"sp0": 45.0},
+                refuse=no,
+                final=fail,
+                why="shed to advisory: 3 consecutive failed write cycles",
+            ),
             Step(base(wd=8), GO, Outcome.SHED, {}),  # max_write_failures 3
         ],
         plant([SP], []),

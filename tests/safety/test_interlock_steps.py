@@ -34,6 +34,7 @@ class Step:
     advisory: bool = False
     refuse: dict[str, str] = field(default_factory=dict)  # tag -> write status from the DCS
     final: Outcome | None = None  # outcome after the write (default: ``outcome``)
+    why: str = ""  # a text the cycle's final reasons must contain
 
 
 def run_steps(steps: list[Step], cfg: Any) -> Interlocks:
@@ -78,6 +79,7 @@ def run_steps(steps: list[Step], cfg: Any) -> Interlocks:
         )
         final, reasons = locks.finish(wp, report, None)
         assert (i, final) == (i, step.final or step.outcome), reasons
+        assert step.why in " | ".join(reasons), reasons
     return locks
 
 
