@@ -126,7 +126,9 @@ class CycleRunner:
         ):
             writes, epoch = img.write_plan.writes, img.snapshot.epoch
             # no write without a record (rule 16): the intent first, or nothing is sent
+            t0 = time.perf_counter()
             img.unrecorded = await p.recorder.intent(img, p.clock.now())
+            img.phase_seconds["intent"] = time.perf_counter() - t0
             if img.unrecorded is not None:
                 return
             img.report = await self._guard(

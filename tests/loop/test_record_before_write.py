@@ -144,6 +144,7 @@ async def test_log_locked_by_another_process_holds_without_blocking(rig: Rig) ->
     assert again.outcome == "wrote" and again.recorded
     recs = read_records(rig.log_path)
     assert [r["cycle"] for r in recs] == [1, 3]
+    assert all(r["phase_seconds"]["intent"] > 0 for r in recs)  # what the intent cost
     assert [i["cycle"] for i in read_intents(rig.log_path)] == [1, 3]
 
 
