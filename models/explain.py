@@ -136,6 +136,8 @@ def _unit_texts(
         out.append(f"{u} at max load {unit.max_load:g}: marginal cost {mc:.4g} {side} the {price}")
     elif load <= unit.min_load + TOL:
         out.append(f"{u} at min load {unit.min_load:g}: marginal cost {mc:.4g} vs the {price}")
+    elif held := _held_by(u, binding):
+        out.append(f"{u} at {load:.4g} held by its {held}: marginal cost {mc:.4g} vs the {price}")
     elif abs(mc - p_out) <= 1e-6 * max(1.0, abs(p_out)):
         out.append(f"{u} sets the {unit.output} price: marginal cost {mc:.4g} = {price}")
     else:  # between its limits at another price: other terms or periods hold it there
@@ -144,6 +146,19 @@ def _unit_texts(
             "(held by plan-change, ramp or later periods)"
         )
     return out
+
+
+def _held_by(u: str, binding: Mapping[str, tuple[int, tuple[object, ...]]]) -> str:
+    """The first-period limit that holds a unit's load, from the binding rows."""
+    for name, key in (
+        ("c_sp_hi", u),
+        ("c_sp_lo", u),
+        ("c_ramp_up", (u, 0)),
+        ("c_ramp_down", (u, 0)),
+    ):
+        if name in binding and key in binding[name][1]:
+            return what_binds(name)
+    return ""
 
 
 def _unmet_cause(
