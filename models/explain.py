@@ -50,6 +50,15 @@ def why_texts(
             out.append(f"{c} marginal price {ps[0]:.4g} {cur}/{cfg.carriers[c].unit}·h now{span}")
     for u in m.U:
         out.extend(_unit_texts(pm, u, prices, binding))
+    if hasattr(m, "SPU"):
+        for n in m.SPU:
+            out_by = pyo.value(m.sp_out_lo[n]) + pyo.value(m.sp_out_hi[n])
+            if out_by > TOL:
+                out.append(
+                    f"{n}: the plant cannot follow this cycle's setpoint window "
+                    f"[{pyo.value(m.sp_lo[n]):.4g}, {pyo.value(m.sp_hi[n]):.4g}]: the plan is "
+                    f"{out_by:.3g} outside it (the write is clamped to the window)"
+                )
     for name, (count, first) in binding.items():
         if name in ("c_cap", "c_floor"):
             continue  # told per unit above

@@ -11,7 +11,9 @@ Without a current reading (not in the snapshot) only the hard limits apply. A co
 plan switches off is exempt from the lower side (off is a status decision; its setpoint is
 then brought down by the move limits over the next cycles). If the DCS holds the setpoint
 outside the limits by more than one move, the window is the current value (as the output
-limits hold it). The bounds are mutable Params: no rebuild when readings change.
+limits hold it). The bounds are mutable Params: no rebuild when readings change. The window
+is elastic at a penalty above any plant cost, so a window the plant cannot follow (a full
+battery asked to keep charging) never makes the model infeasible.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import SetpointLimits
 
 BIG = 1e9  # a window side that does not bind
+SP_PENALTY = 1e5  # per setpoint unit outside this cycle's write window
 
 
 def limited_units(cfg: PlantConfig) -> dict[str, tuple[str, SetpointLimits]]:
@@ -54,13 +57,25 @@ def add_setpoint_limits(m: pyo.ConcreteModel, cfg: PlantConfig) -> None:
             return mm.ld[n, 0]
         return mm.dis[n, 0] - mm.ch[n, 0]
 
+    # elastic: a window the plant cannot follow (a battery that must charge 0.5 but is full,
+    # a unit held on by min up time above its window) must not make the model infeasible;
+    # leaving the window costs SP_PENALTY a unit, above any plant cost, so it is used only
+    # when nothing else works (the write is then clamped by the output limits, as before)
+    m.sp_out_lo = pyo.Var(m.SPU, bounds=(0, None))
+    m.sp_out_hi = pyo.Var(m.SPU, bounds=(0, None))
+
     def lower(mm: pyo.ConcreteModel, n: str) -> pyo.Expression:
         if n in big:  # off: 0 >= sp_lo - max_load holds (sp_lo is kept <= max_load)
-            return mm.ld[n, 0] - big[n] * mm.on[n, 0] >= mm.sp_lo[n] - big[n]
-        return value(mm, n) >= mm.sp_lo[n]
+            return mm.ld[n, 0] - big[n] * mm.on[n, 0] + mm.sp_out_lo[n] >= mm.sp_lo[n] - big[n]
+        return value(mm, n) + mm.sp_out_lo[n] >= mm.sp_lo[n]
 
     m.c_sp_lo = pyo.Constraint(m.SPU, rule=lower)
-    m.c_sp_hi = pyo.Constraint(m.SPU, rule=lambda mm, n: value(mm, n) <= mm.sp_hi[n])
+    m.c_sp_hi = pyo.Constraint(
+        m.SPU, rule=lambda mm, n: value(mm, n) - mm.sp_out_hi[n] <= mm.sp_hi[n]
+    )
+    m.e_penalty.set_value(
+        m.e_penalty.expr + sum(SP_PENALTY * (m.sp_out_lo[n] + m.sp_out_hi[n]) for n in m.SPU)
+    )
 
 
 def window(limits: SetpointLimits, current: float | None) -> tuple[float, float]:
