@@ -50,6 +50,7 @@ from optimizer.errors import InputError
 BUSY_TIMEOUT_S = 2.0  # a lock held longer than this: the append fails (and the cycle holds)
 WAL_AUTOCHECKPOINT_PAGES = 256  # checkpoint when the -wal holds this many pages (4 MB)
 WAL_LIMIT_BYTES = 4 * 1024 * 1024  # and truncate it back to this after a checkpoint
+CACHE_KIB = 2000  # the page cache's bound (SQLite's own default, set after page_size)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +88,10 @@ class DecisionLog:
             check_schema(self._db, self.path)
             if not self._db.execute("SELECT 1 FROM sqlite_master").fetchone():  # a new file
                 self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            # after page_size: SQLite turns a negative cache_size (KiB) into a page count
+            # with the page size of the moment, so on a new file the 2 MB default became
+            # ~500 pages of 16 KB, and the page cache grew with the log to ~8 MB
+            self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
