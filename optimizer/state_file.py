@@ -48,8 +48,10 @@ def read_state_file(path: Path, cfg: PlantConfig, *, now: datetime | None = None
         raise InputError(f"{path}: expected a JSON object of tag -> value")
 
     problems: list[Problem] = []
+    reported: set[str] = set()
 
     def problem(key: str, message: str) -> None:
+        reported.add(key)
         problems.append(
             Problem(file=str(path), line=_line_of(text, key), path=key, message=message)
         )
@@ -72,6 +74,8 @@ def read_state_file(path: Path, cfg: PlantConfig, *, now: datetime | None = None
     validated = InputValidator(cfg).validate(Snapshot(read_at=start, readings=readings), start)
     needed = required_tags(cfg)
     for issue in validated.issues:
+        if issue.tag in reported:
+            continue
         if issue.kind is IssueKind.MISSING and issue.tag in needed:
             problem(issue.tag, "missing (the model needs it)")
         elif issue.kind is not IssueKind.MISSING:

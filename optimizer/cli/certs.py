@@ -16,7 +16,10 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def certs(
         config: Annotated[Path, typer.Option("--config", help="Plant config (for the URI).")],
-        out: Annotated[Path, typer.Option("--out", help="Folder for the files.")] = Path("certs"),
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Folder for the files (default: certs/ next to CONFIG)."),
+        ] = None,
         days: Annotated[int, typer.Option("--days", min=1, max=3650)] = 730,
         force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
     ) -> None:
@@ -26,13 +29,23 @@ def register(app: typer.Typer) -> None:
 
         cfg = load_config(config).config
         uri = cfg.connection.security.application_uri
-        files = make_client_certificate(out, application_uri=uri, days=days, overwrite=force)
+        folder = out if out is not None else config.parent / "certs"
+        files = make_client_certificate(folder, application_uri=uri, days=days, overwrite=force)
         print_plain(f"certificate  {files.certificate}")
         print_plain(f"private key  {files.private_key}")
         print_plain(f"application URI  {uri}")
         print_plain(f"SHA-256 fingerprint  {files.fingerprint}")
         console.print(
-            "Give the certificate (or its fingerprint) to the server's administrator "
-            "to trust, and set connection.security.client_certificate / "
-            "client_private_key to these paths."
+            "Give the certificate (or its fingerprint) to the server's administrator to trust, "
+            "and put these lines under connection.security (paths in a config are relative to "
+            "its folder):",
+            markup=False,
         )
+        base = config.resolve().parent
+        for key, f in (
+            ("client_certificate", files.certificate),
+            ("client_private_key", files.private_key),
+        ):
+            path = Path(f).resolve()
+            shown = path.relative_to(base) if path.is_relative_to(base) else path
+            print_plain(f"    {key}: {shown}")

@@ -15,9 +15,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -28,6 +28,8 @@ from optimizer.config.locate import dotted, key_line, locate
 from optimizer.config.schema import PlantConfig
 from optimizer.config.suggest import allowed_keys, did_you_mean
 from optimizer.errors import ConfigError, Problem
+
+M = TypeVar("M", bound=BaseModel)
 
 # Sections that map names to entries: a bad entry is set aside, the others stay checked.
 _NAMED_SECTIONS = ("tags", "carriers", "demands", "units", "compensation")
@@ -72,8 +74,32 @@ def load_config(path: str | Path) -> LoadedConfig:
         raise ConfigError(
             [Problem(file=str(p), line=None, path="", message=f"not UTF-8 text ({e.reason})")]
         ) from None
-    cfg = load_config_text(text, str(p))
+    cfg = anchor_paths(load_config_text(text, str(p)), p.resolve().parent)
     return LoadedConfig(config=cfg, path=p, config_hash=hashlib.sha256(raw).hexdigest())
+
+
+def anchor_paths(model: M, folder: Path) -> M:
+    """Every relative path in the config (certificates, trust store, decision log, and any
+    path field added later) resolved against the config file's folder, not the shell's."""
+
+    def anchored(v: Any) -> Any:
+        if isinstance(v, Path):
+            return v if v.is_absolute() else folder / v
+        if isinstance(v, BaseModel):
+            return anchor_paths(v, folder)
+        if isinstance(v, dict):
+            return {k: anchored(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [anchored(x) for x in v]
+        return v
+
+    update = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        new = anchored(value)
+        if new is not value and new != value:
+            update[name] = new
+    return model.model_copy(update=update) if update else model
 
 
 def config_warnings(loaded: LoadedConfig) -> list[Problem]:
