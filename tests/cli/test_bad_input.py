@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -328,12 +329,22 @@ CASES: list[Case] = [
     ),
     Case("--debug on check", ("check", "{cfg}", "--debug"), 0, "valid"),
     Case(
-        "run against a server that is not there",
-        ("run", "{unreachable}", "--cycles", "1", "--log", "{log}"),
+        "sim on a port another program holds",
+        ("sim", "{cfg}", "--port", "{busy_port}"),
         1,
-        "unreachable (connection refused)",
+        "cannot serve on 127.0.0.1:",
     ),
 ]
+
+
+HELD: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_held() -> Iterator[None]:
+    yield
+    while HELD:
+        HELD.pop().close()
 
 
 def materialize(case: Case, tmp: Path) -> list[str]:
@@ -343,17 +354,15 @@ def materialize(case: Case, tmp: Path) -> list[str]:
     state.write_text(
         case.state if isinstance(case.state, str) else json.dumps(case.state, indent=1)
     )
-    unreachable = tmp / "unreachable.yaml"
-    if any("{unreachable}" in a for a in case.argv):
-        from optimizer.sim.server import free_port  # nothing listens there
-
-        port = free_port("127.0.0.1")
-        unreachable.write_text(FIRST.replace("127.0.0.1:4841", f"127.0.0.1:{port}"))
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    HELD.append(busy)  # closed after the test
     names = {
         "cfg": cfg,
         "state": state,
         "log": tmp / "decisions.sqlite",
-        "unreachable": unreachable,
+        "busy_port": busy.getsockname()[1],
     }
     return [a.format(**{k: str(v) for k, v in names.items()}) for a in case.argv]
 
