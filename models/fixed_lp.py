@@ -83,6 +83,12 @@ class FixedLp:
         self._int_vars = {col: var for var, col in solver.columns if var.is_integer()}
         self._row_of = opt._pyomo_con_to_solver_con_map
         self._basis: Any = None  # the last optimal LP basis (HiGHS drops it on a MIP run)
+        # the integer columns' own bounds, read now, while nothing has them fixed (a planner
+        # fixes and restores bounds around its runs)
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        hm = opt._solver_model
+        if hm is not None and len(self.int_cols):
+            self._bounds = hm.getCols(len(self.int_cols), self.int_cols)[3:5]
 
     def column(self, var: Any) -> int:
         """HiGHS column of a Pyomo variable (KeyError if it is not in the model)."""
@@ -125,7 +131,9 @@ class FixedLp:
                 fix[pos[int(c)]] = v
         n = len(self.int_cols)
         if n:
-            _, _, _, lower, upper, _ = hm.getCols(n, self.int_cols)
+            if self._bounds is None:
+                self._bounds = hm.getCols(n, self.int_cols)[3:5]
+            lower, upper = self._bounds
             hm.changeColsIntegrality(
                 n, self.int_cols, np.full(n, highspy.HighsVarType.kContinuous, dtype=np.uint8)
             )
