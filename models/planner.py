@@ -236,16 +236,19 @@ class Planner:
         t_begin: float,
     ) -> tuple[Run, Candidate | None, BoolGrid]:
         """Fix the (rule-keeping) commitment of ``start`` and solve the rest as an LP. If
-        that plan leaves demand unmet, once more with every available unit on around the
-        periods short of supply; those commitments (returned) are for the neighbourhood to
-        decide: which units really start there."""
+        that plan leaves demand unmet, once more with units switched on around the periods
+        short of supply: those an LP with the commitments there relaxed wants (rounded up),
+        or every available one if that LP fails; those commitments (returned) are for the
+        neighbourhood to decide."""
         free = np.zeros(self.cols.on.shape, dtype=bool)
         want = start[self.cols.on] > threshold
         r = self._fixed_commitment(start, want, rules, deadline, gap)
         cand = self._candidate("repaired", r, t_begin)
         if cand is not None and cand.unmet and deadline - time.perf_counter() > MIN_RUN_S:
             near = self._near_shortfall(cand.x)
-            r2 = self._fixed_commitment(cand.x, want | near[None, :], rules, deadline, gap)
+            cover = want.copy()
+            cover[:, near] |= self._wanted_near(cand.x, near, deadline)
+            r2 = self._fixed_commitment(cand.x, cover, rules, deadline, gap)
             free[:, near] = True
             if r2.x is not None:  # and where postponed switches made the two differ
                 free |= (r2.x[self.cols.on] > 0.5) != (cand.x[self.cols.on] > 0.5)
@@ -254,6 +257,26 @@ class Planner:
             if cand2 is not None and cand2.better_than(cand):
                 cand = cand2
         return r, cand, free
+
+    def _wanted_near(self, x: FloatArray, near: npt.NDArray[np.bool_], deadline: float) -> BoolGrid:
+        """Which commitments in the ``near`` periods an LP wants, every other integer
+        column fixed as in ``x``: commitments there above zero (all, if the LP fails)."""
+        runs, cols = self.runs, self.cols
+        ints = self._all_int
+        lo, hi = runs.bounds(ints)
+        fix = np.round(x[ints])
+        runs.set_bounds(ints, fix, fix)
+        open_on = cols.on[:, near].ravel()
+        runs.set_bounds(open_on, np.zeros(len(open_on)), np.ones(len(open_on)))
+        runs.set_integrality(ints, integer=False)
+        try:
+            r = runs.run(time_limit_s=0.5 * (deadline - time.perf_counter()), gap=0.0, mip=False)
+        finally:
+            runs.set_integrality(ints, integer=True)
+            runs.set_bounds(ints, lo, hi)
+        if r.x is None or r.termination != "optimal":
+            return np.ones((cols.on.shape[0], int(near.sum())), dtype=bool)
+        return np.asarray(r.x[cols.on[:, near]] > ROUND_UP_EPS, dtype=bool)
 
     def _later_window(self) -> BoolGrid:
         """The next window of the horizon after the first hours (one more each call)."""
