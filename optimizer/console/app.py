@@ -25,6 +25,9 @@ from optimizer.errors import InputError
 from optimizer.outcomes import Outcome
 
 STATIC = Path(__file__).parent / "static"
+InputsOpt = Annotated[
+    str, Query(description="Input rows: all (default), none, or comma-separated tag names")
+]
 OPEN_PATHS = ("/login",)
 
 
@@ -112,13 +115,13 @@ def create_app(
         )
 
     @app.get("/api/cycles/latest", summary="The newest cycle's full record")
-    def latest_cycle() -> dict[str, Any]:
-        return _found(views.cycle_view(db, None))
+    def latest_cycle(inputs: InputsOpt = "all") -> dict[str, Any]:
+        return _found(views.cycle_view(db, None, inputs))
 
     @app.get("/api/cycles/{cycle_id}", summary="One cycle's full record")
-    def one_cycle(cycle_id: int) -> dict[str, Any]:
+    def one_cycle(cycle_id: int, inputs: InputsOpt = "all") -> dict[str, Any]:
         """Everything the decision log holds for the cycle, with the limits of its run."""
-        return _found(views.cycle_view(db, cycle_id))
+        return _found(views.cycle_view(db, cycle_id, inputs))
 
     @app.get("/api/plan", summary="The plan over the horizon per carrier")
     def plan(

@@ -105,12 +105,14 @@ def _permissive(
     return {"tag": tag, "value": None, "quality": None}
 
 
-def cycle_view(db: Path, cycle_id: int | None) -> dict[str, Any] | None:
-    """One record with the limits of its run, for the plan, setpoint, process and why
-    views (the newest cycle with ``None``)."""
+def cycle_view(db: Path, cycle_id: int | None, inputs: str = "all") -> dict[str, Any] | None:
+    """One record with the limits of its run (the newest cycle with ``None``). ``inputs``:
+    ``all``, ``none`` or comma-separated tags — views that follow every cycle ask for what
+    they show, not for every tag's row."""
     if not db.exists():
         return None
-    rec = query.cycle_record(db, cycle_id)
+    tags = None if inputs == "all" else {t for t in inputs.split(",") if t and t != "none"}
+    rec = query.cycle_record(db, cycle_id, input_tags=tags)
     if rec is None:
         return None
     rec["limits"] = rec.get("limits") or run_limits(db, str(rec["run_id"]))

@@ -62,6 +62,11 @@ def test_cycles_filters_and_one_cycle(demo: LiveDemo) -> None:
     assert rec["id"] == ids[0] and rec["cycle"] == 1
     assert set(rec["limits"]["setpoints"]) >= {"boiler1_sp", "battery_sp"}
     assert rec["limits"]["setpoints"]["boiler1_sp"]["mode"] == "closed_loop"
+    light = demo.get(f"/api/cycles/{ids[0]}?inputs=none")
+    assert light["inputs"] == [] and light["limits"] == rec["limits"]
+    one = demo.get(f"/api/cycles/{ids[0]}?inputs=apc_enable,battery_soc")
+    assert sorted(i["tag"] for i in one["inputs"]) == ["apc_enable", "battery_soc"]
+    assert len(rec["inputs"]) > 20
     with pytest.raises(urllib.error.HTTPError) as e:
         demo.get("/api/cycles/999999")
     assert e.value.code == 404
@@ -179,6 +184,12 @@ def test_page_loads_without_console_errors(demo: LiveDemo, browser: Any) -> None
         "running",
         "advisory",
     )
+    for view in ("plan", "setpoints", "process", "why", "cycles"):
+        browser.get(f"{demo.url}/#/{view}")
+        _wait(browser, f"return document.querySelector('#view').dataset.view === '{view}'")
+        if view == "setpoints":
+            rows = "return document.querySelectorAll('table.setpoints tbody tr').length"
+            assert browser.execute_script(rows) == 8  # the demo's setpoint tags
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
     assert loaded < 10, loaded  # generous: the machine is shared; measured figure in docs

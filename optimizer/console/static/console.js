@@ -183,8 +183,11 @@ function opLimit(rec, tag) {
 }
 
 async function setpoints(id) {
-  const rec = await api(id ? `/api/cycles/${id}` : "/api/cycles/latest");
+  const path = id ? `/api/cycles/${id}` : "/api/cycles/latest";
+  let rec = await api(`${path}?inputs=none`);
   const lim = (rec.limits && rec.limits.setpoints) || {};
+  const opTags = Object.values(lim).flatMap((l) => [l.operator_min_tag, l.operator_max_tag]).filter((t) => t);
+  if (opTags.length) rec = await api(`/api/cycles/${rec.id}?inputs=${opTags.map(encodeURIComponent).join(",")}`);
   const rows = (rec.setpoints || []).map((s) => {
     const L = lim[s.tag] || {};
     const omin = opLimit(rec, L.operator_min_tag), omax = opLimit(rec, L.operator_max_tag);
@@ -220,7 +223,7 @@ function rangeBar(s, L, omin, omax) {
 }
 
 async function process(id) {
-  const rec = await api(id ? `/api/cycles/${id}` : "/api/cycles/latest");
+  const rec = await api((id ? `/api/cycles/${id}` : "/api/cycles/latest") + "?inputs=none");
   const cvs = (rec.limits && rec.limits.cvs) || {};
   const solver = rec.solver || {};
   const tags = Object.values(cvs).map((c) => encodeURIComponent(c.tag)).join(",");
@@ -274,7 +277,7 @@ function whySection(rec) {
 }
 
 async function why(id) {
-  const rec = await api(id ? `/api/cycles/${id}` : "/api/cycles/latest");
+  const rec = await api((id ? `/api/cycles/${id}` : "/api/cycles/latest") + "?inputs=none");
   main().replaceChildren(h("div", { class: "bar" }, cyclePicker(id, "why"),
     h("span", {}, h("a", { href: `#/cycle/${rec.id}` }, `cycle #${rec.cycle}`), " ", when(rec.started))), ...whySection(rec));
 }
