@@ -58,7 +58,7 @@ class PlannerOptions:
     shift: bool = True  # False: the old warm start (last plan unshifted), for comparison
     threads: int = 1
     neighbourhood_share: float = 0.5  # of the time left, when a full MIP follows
-    cold_lp_share: float = 0.6  # of the time left, for the LP relaxation of a cold start
+    cold_lp_share: float = 0.8  # of the time left, for the LP relaxation of a cold start
 
 
 @dataclass(frozen=True, kw_only=True)
