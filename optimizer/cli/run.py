@@ -61,7 +61,9 @@ def register(app: typer.Typer) -> None:
         bind = http_bind(http, tls_cert, tls_key)
         db = log_path or resolve_log_path(config, cfg.log.path)
         from optimizer.plantio.opcua_client import OpcUaPlantIO
+        from optimizer.plantio.types import PlantIO
         from optimizer.service.loop import LoopService
+        from optimizer.service.plant_clock import TagClock
         from optimizer.service.status import StatusPrinter
 
         if log_format is LogFormat.JSON:
@@ -73,10 +75,15 @@ def register(app: typer.Typer) -> None:
         else:
             printer = StatusPrinter(console)
         say = printer.note if log_format is LogFormat.JSON else console.print
+        io: PlantIO = OpcUaPlantIO(cfg)
+        plan_clock: TagClock | None = None
+        if cfg.cycle.clock_tag is not None:  # the plant's time (a simulator's day), not ours
+            io = plan_clock = TagClock(io, cfg.cycle.clock_tag)
         service = LoopService(
             cfg,
             config_hash=loaded.config_hash,
-            io=OpcUaPlantIO(cfg),
+            io=io,
+            plan_clock=plan_clock,
             log_path=str(db),
             printer=printer,
             cycles=cycles,

@@ -18,6 +18,7 @@ from optimizer.cli._common import (
     console,
     fail,
     handle_errors,
+    print_plain,
     setup_logging,
 )
 from optimizer.config.schema import PlantConfig
@@ -74,6 +75,14 @@ def register(app: typer.Typer) -> None:
         watchdog_timeout: Annotated[
             float | None, typer.Option(help="Override interlocks.watchdog.timeout_s (s).")
         ] = None,
+        reenable: Annotated[
+            bool,
+            typer.Option(
+                "--reenable",
+                help="Do not serve: tell the sim already running at CONFIG's endpoint (or "
+                "--port) to take setpoints again after it shed, then exit.",
+            ),
+        ] = False,
         debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
     ) -> None:
         from optimizer.sim import SimulatedPlant
@@ -84,8 +93,12 @@ def register(app: typer.Typer) -> None:
         if watchdog_timeout is not None and watchdog_timeout <= 0:
             raise InputError(f"--watchdog-timeout must be > 0 s (got {watchdog_timeout:g})")
         cfg = load_config(config)
+        port_given = port is not None
         if port is None:
             port = urlparse(cfg.connection.endpoint).port or 4840
+        if reenable:
+            _reenable(cfg, host, port)
+            return
         faults = []
         for f in fault or []:
             try:
@@ -127,6 +140,13 @@ def register(app: typer.Typer) -> None:
                         f"  server certificate (pin it): {sec.cert_dir / 'server_cert.der'}",
                         soft_wrap=True,
                     )
+                shed_said = False
+                if cfg.cycle.clock_tag is None and speed != 1:
+                    print_plain(
+                        f"  note: simulated time runs x{speed:g}; a `plantloop run` against it "
+                        "prices periods by its own clock unless the config sets "
+                        "cycle.clock_tag (see docs/simulator.md)"
+                    )
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
@@ -138,6 +158,13 @@ def register(app: typer.Typer) -> None:
                         console.print(
                             sim.status_line(), highlight=False, markup=False, soft_wrap=True
                         )
+                        if sim.dcs.shed and not shed_said:
+                            print_plain(
+                                f"  shed ({sim.dcs.shed_reason}): setpoint writes are refused "
+                                "until the permissive is cycled or you run: plantloop sim "
+                                f"{config} --reenable" + (f" --port {port}" if port_given else "")
+                            )
+                        shed_said = sim.dcs.shed
             console.print("plantloop sim: stopped")
 
         try:
@@ -152,6 +179,30 @@ def _describe(sec: Any) -> str:
     return "SignAndEncrypt" + (
         " only (secure-only: no None channel at all)" if sec.secure_only else ""
     )
+
+
+def _reenable(cfg: PlantConfig, host: str, port: int) -> None:
+    """Write ``Sim.Control.Reenable`` on a running simulator (security None only)."""
+    from asyncua import Client, ua
+
+    url = f"opc.tcp://{host}:{port}{urlparse(cfg.connection.endpoint).path}"
+
+    async def go() -> str:
+        async with Client(url, timeout=5) as client:
+            idx = await client.get_namespace_index(cfg.connection.namespace_uri)
+            await client.get_node(ua.NodeId("Sim.Control.Reenable", idx)).write_value(
+                ua.Variant(True, ua.VariantType.Boolean)
+            )
+            shed = await client.get_node(ua.NodeId("Sim.Dcs.Shed", idx)).read_value()
+            return "still shed" if shed else "takes setpoints again"
+
+    try:
+        state = asyncio.run(go())
+    except (OSError, TimeoutError, ua.UaError, ValueError) as e:
+        raise fail(
+            f"{url}: cannot re-enable the simulator ({e or type(e).__name__})", EXIT_FAILED
+        ) from None
+    print_plain(f"plantloop sim at {url}: {state}")
 
 
 def _security(

@@ -236,6 +236,7 @@ def check_interlocks(cfg: PlantConfig, inv: Invalid) -> Found:
             cfg, inv, ("interlocks", "watchdog", "tag"), il.watchdog.tag, (TagRole.WATCHDOG,)
         )
     yield from _tag(cfg, inv, ("interlocks", "sequence_tag"), il.sequence_tag, (TagRole.WATCHDOG,))
+    yield from _tag(cfg, inv, ("cycle", "clock_tag"), cfg.cycle.clock_tag, _MEAS)
     if il.watchdog is not None and il.sequence_tag == il.watchdog.tag:
         yield (
             ("interlocks", "sequence_tag"),

@@ -28,6 +28,13 @@ class CycleConfig(Section):
     mip_gap: NonNegFloat = 0.01
     mode: LoopMode = LoopMode.CLOSED_LOOP
     misfire_grace_s: PositiveFloat = 5.0
+    clock_tag: Name | None = Field(
+        default=None,
+        description="Measurement tag whose value is the plant's current time (OPC UA "
+        "DateTime, or seconds since 1970 UTC): the horizon starts there instead of at the "
+        "computer's clock. `plantloop sim` serves it in simulated time, so a run against a "
+        "fast simulator prices the simulated day. Empty: the computer's clock.",
+    )
 
     @model_validator(mode="before")
     @classmethod

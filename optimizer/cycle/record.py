@@ -48,6 +48,8 @@ class CycleSummary:
     objective: float | None
     solve_time_s: float | None
     written: Mapping[str, float] = field(default_factory=dict)  # sent and acknowledged Good
+    # what the interlocks would write (after limits), also when nothing is: advisory, shed
+    proposed: Mapping[str, float] = field(default_factory=dict)
     recorded: bool = True
     space: LogSpace | None = None  # decision log size and free disk space after this cycle
 
@@ -118,6 +120,7 @@ class Recorder:
             reasons = (f"decision log disk low: {space.describe()}", *reasons)
         self._maybe_maintain()
         written = {s.tag: s.written for s in rec.setpoints if s.written is not None}
+        proposed = {s.tag: s.clamped_to for s in rec.setpoints if s.clamped_to is not None}
         solver = rec.solver
         return CycleSummary(
             number=img.number,
@@ -128,6 +131,7 @@ class Recorder:
             objective=solver.objective if solver else None,
             solve_time_s=solver.solve_time_s if solver else None,
             written=written,
+            proposed=proposed,
             recorded=recorded,
             space=space,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from numbers import Integral, Real
 from typing import Any
@@ -44,6 +45,8 @@ def from_variant(v: ua.Variant) -> Value:
         return x
     if isinstance(x, int | float):
         return float(x) if isinstance(x, float) else int(x)
+    if isinstance(x, datetime):  # a DateTime node (a plant clock): seconds since 1970 UTC
+        return (x if x.tzinfo is not None else x.replace(tzinfo=UTC)).timestamp()
     if isinstance(x, list | tuple):
         try:
             return tuple(float(e) for e in x)

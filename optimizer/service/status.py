@@ -67,6 +67,8 @@ class StatusPrinter:
         obj = f"obj {s.objective:,.1f}" if s.objective is not None else "obj —"
         solve = f"solve {s.solve_time_s:.2f}s" if s.solve_time_s is not None else "solve —"
         writes = " ".join(f"{k}={v:g}" for k, v in sorted(s.written.items())) or "-"
+        if not s.written and s.proposed and s.outcome in ("advisory", "shed"):
+            writes = "proposed " + " ".join(f"{k}={v:g}" for k, v in sorted(s.proposed.items()))
         line = (
             f"#{s.number:<4} {s.started:%H:%M:%S} [{style}]{s.outcome:<18}[/] "
             f"{obj:>16}  {solve:<11} {writes}"

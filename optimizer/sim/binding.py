@@ -41,6 +41,7 @@ class Source(StrEnum):
     OPERATOR_MIN = "operator_min"  # ref: setpoint tag
     OPERATOR_MAX = "operator_max"
     CONSTANT = "constant"
+    CLOCK = "clock"  # cycle.clock_tag: simulated time, seconds since 1970 UTC
 
 
 BOOLEAN_SOURCES = frozenset({Source.PERMISSIVE, Source.UNIT_RUNNING, Source.UNIT_AVAILABLE})
@@ -89,6 +90,7 @@ def bind(cfg: PlantConfig) -> dict[str, Binding]:
     if cfg.interlocks.watchdog is not None:
         put(cfg.interlocks.watchdog.tag, Source.WATCHDOG, "")
     put(cfg.interlocks.sequence_tag, Source.SEQUENCE, "")
+    put(cfg.cycle.clock_tag, Source.CLOCK, "")
     for name, u in cfg.units.items():
         if isinstance(u, ConverterUnit):
             put(u.availability_tag, Source.UNIT_AVAILABLE, name)

@@ -349,6 +349,8 @@ class PlantDynamics:
                 * self.topo.converters[b.ref].max_load
                 * (self.units[b.ref].load > 0),
             )
+        if s is Source.CLOCK:
+            return self.t.timestamp()
         if s is Source.UNIT_HOURS:
             return round(self.units[b.ref].hours_in_state, 4)
         if s is Source.STORAGE_SOC:

@@ -141,13 +141,13 @@ CASES: list[Case] = [
     # --- what check catches ---------------------------------------------------------------
     check(
         "cron 61 * * * *",
-        edited(FIRST, ("{period_s: 30,", "{cron: '61 * * * *',")),
+        edited(FIRST, ("  period_s: 30\n", "  cron: '61 * * * *'\n")),
         2,
         "cycle.cron: cron minute field '61': 61 is outside 0-59",
     ),
     check(
         "cron and period_s together",
-        edited(FIRST, ("{period_s: 30,", "{cron: '*/5 * * * *', period_s: 30,")),
+        edited(FIRST, ("  period_s: 30\n", "  cron: '*/5 * * * *'\n  period_s: 30\n")),
         2,
         "cycle.period_s: period_s and cron are both given",
     ),

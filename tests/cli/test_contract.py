@@ -99,3 +99,27 @@ def test_certs_go_next_to_the_config_and_say_the_lines_to_paste(tmp_path: Path, 
     assert load_config(tmp_path / "plant.yaml").config.connection.security.client_certificate == (
         tmp_path / "certs" / "plantloop-cert.der"
     )
+
+
+def test_advisory_status_line_shows_the_proposed_setpoints() -> None:
+    from datetime import UTC, datetime
+
+    from optimizer.cycle.record import CycleSummary
+    from optimizer.service.status import StatusPrinter
+
+    out = io.StringIO()
+    t = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    StatusPrinter(Console(file=out, width=200)).cycle(
+        CycleSummary(
+            number=3,
+            started=t,
+            ended=t,
+            outcome="advisory",
+            reasons=(),
+            objective=10.0,
+            solve_time_s=0.1,
+            written={},
+            proposed={"b1_sp": 12.0, "b2_sp": 3.0},
+        )
+    )
+    assert "proposed b1_sp=12 b2_sp=3" in out.getvalue()

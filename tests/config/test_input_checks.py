@@ -73,7 +73,7 @@ def test_no_pydantic_internal_names_in_messages() -> None:
 def test_two_units_cannot_share_a_setpoint_tag() -> None:
     found = problems(edit(FIRST, "setpoint_tag: b2_sp", "setpoint_tag: b1_sp"))
     assert found == [
-        "plant.yaml:55: units.boiler2.setpoint_tag: setpoint tag 'b1_sp' is already written "
+        "plant.yaml:61: units.boiler2.setpoint_tag: setpoint tag 'b1_sp' is already written "
         "by units.boiler1"
     ]
 
@@ -92,7 +92,7 @@ def test_a_unit_and_an_mv_cannot_share_a_setpoint_tag() -> None:
 def test_two_setpoint_tags_on_one_node_is_an_error() -> None:
     found = problems(edit(FIRST, '"s=Boiler2.LoadSP"', '"s=Boiler1.LoadSP"'))
     assert found == [
-        "plant.yaml:26: tags.b2_sp.node: node 's=Boiler1.LoadSP' is also tag 'b1_sp'; a "
+        "plant.yaml:32: tags.b2_sp.node: node 's=Boiler1.LoadSP' is also tag 'b1_sp'; a "
         "setpoint node must belong to one tag"
     ]
 
@@ -100,7 +100,7 @@ def test_two_setpoint_tags_on_one_node_is_an_error() -> None:
 def test_two_measurement_tags_on_one_node_is_a_warning(tmp_path: Path) -> None:
     text = edit(FIRST, '"s=Boiler2.Running"', '"s=Boiler1.Running"')
     assert warnings(text, tmp_path) == [
-        f"{tmp_path / 'plant.yaml'}:17: tags.b2_running.node: warning: node "
+        f"{tmp_path / 'plant.yaml'}:23: tags.b2_running.node: warning: node "
         "'s=Boiler1.Running' is also read as tag 'b1_running'"
     ]
 
@@ -120,7 +120,7 @@ def test_two_measurement_tags_on_one_node_is_a_warning(tmp_path: Path) -> None:
     ],
 )
 def test_an_invalid_cron_is_an_error(cron: str, message: str) -> None:
-    text = edit(FIRST, "cycle: {period_s: 30,", f"cycle: {{cron: '{cron}',")
+    text = edit(FIRST, "  period_s: 30\n", f"  cron: '{cron}'\n")
     found = problems(text)
     assert len(found) == 1 and "cycle.cron: " in found[0] and message in found[0], found
 
@@ -157,11 +157,9 @@ def test_cron_check_agrees_with_the_scheduler(cron: str) -> None:
 
 
 def test_cron_and_period_together_is_an_error() -> None:
-    found = problems(
-        edit(FIRST, "cycle: {period_s: 30,", "cycle: {cron: '*/5 * * * *', period_s: 30,")
-    )
+    found = problems(edit(FIRST, "  period_s: 30\n", "  cron: '*/5 * * * *'\n  period_s: 30\n"))
     assert found == [
-        "plant.yaml:10: cycle.period_s: period_s and cron are both given; keep one (the "
+        "plant.yaml:12: cycle.period_s: period_s and cron are both given; keep one (the "
         "scheduler would use only one of them)"
     ]
 
