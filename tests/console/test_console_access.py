@@ -168,6 +168,16 @@ def test_no_token_no_data(tls_server: tuple[int, ssl.SSLContext], path: str) -> 
     assert _get(port, ctx, path).status == 401
 
 
+def test_every_answer_carries_the_security_headers(
+    tls_server: tuple[int, ssl.SSLContext],
+) -> None:
+    port, ctx = tls_server
+    for r in (_get(port, ctx, "/api/status"), _get(port, ctx, "/login")):
+        assert "default-src 'self'" in (r.getheader("Content-Security-Policy") or "")
+        assert r.getheader("X-Frame-Options") == "DENY"
+        assert r.getheader("X-Content-Type-Options") == "nosniff"
+
+
 def test_wrong_token_refused(tls_server: tuple[int, ssl.SSLContext]) -> None:
     port, ctx = tls_server
     r = _get(port, ctx, "/api/status", {"Authorization": "Bearer " + TOKEN[:-1] + "x"})
