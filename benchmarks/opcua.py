@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from asyncua import Client, Server, ua
 
 from optimizer.config.tags import TagRole
+from optimizer.errors import ConnectError
 from optimizer.sim.synthetic import synthetic_config
 
 RESULTS = Path(__file__).resolve().parent / "results" / "opcua.json"
@@ -321,7 +322,11 @@ def main() -> None:
         try:
             raw = asyncio.run(_measure(endpoints, n, args.runs))
             for name, ep in endpoints.items():
-                pio = asyncio.run(_measure_plantio(ep, n, args.runs, pids[name]))
+                try:
+                    pio = asyncio.run(_measure_plantio(ep, n, args.runs, pids[name]))
+                except ConnectError as e:  # e.g. asyncua's 1 s health probe at 5,000 tags
+                    print(f"N={n:>5} {name:<13} OpcUaPlantIO FAILED: {e}", flush=True)
+                    continue
                 r = raw[name]
                 row = {
                     "n_setpoints": n,

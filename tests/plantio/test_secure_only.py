@@ -136,3 +136,13 @@ async def test_reconnect_survives_a_broken_trust_store(
             assert (await io.read()).readings["boiler1_load"].quality is Quality.GOOD
         finally:
             await io.close()
+
+
+def test_sim_cli_secure_only_option(tmp_path: Path) -> None:
+    from optimizer.cli.sim import _security
+    from optimizer.errors import InputError
+
+    sec = _security("sign-encrypt", tmp_path, None, None, secure_only=True)
+    assert sec.secure_only and sec.policy_types()  # three SignAndEncrypt policies, no None
+    with pytest.raises(InputError, match="--secure-only needs --security sign-encrypt"):
+        _security("none", None, None, None, secure_only=True)
