@@ -20,5 +20,9 @@ class Section(BaseModel):
     ok)."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=False, allow_inf_nan=False
+        extra="forbid",
+        frozen=True,
+        populate_by_name=False,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,  # a field's docstring is its description
     )

@@ -28,9 +28,14 @@ class SecurityConfig(Section):
     """Channel security. There is no default: ``policy: None`` must be written out."""
 
     policy: SecurityPolicy
+    """Security policy; None (unencrypted) only when written out."""
     mode: SecurityMode = SecurityMode.SIGN_AND_ENCRYPT
+    """Message security mode: Sign or SignAndEncrypt (None with policy None)."""
     client_certificate: Path | None = None
+    """plantloop's certificate (DER), relative to the config's folder; `plantloop certs` makes one.
+    """
     client_private_key: Path | None = None
+    """The certificate's private key (PEM), relative to the config's folder."""
     server_certificate: Path | None = Field(
         default=None, description="Pinned server certificate (DER or PEM)."
     )
@@ -75,15 +80,20 @@ class ConnectionConfig(Section):
         description="Namespace of the tag node ids; resolved to its index at connect time.",
     )
     security: SecurityConfig
+    """Channel security: policy, mode, certificates (see docs/opcua.md)."""
     username: str | None = None
+    """User name for the session; the password comes from password_env. Empty: anonymous."""
     password_env: str | None = Field(
         default=None,
         description="Name of the environment variable that holds the password (never the "
         "password itself).",
     )
     request_timeout_s: PositiveFloat = 5.0
+    """Deadline of every OPC UA request (read, write, browse), seconds."""
     session_timeout_s: PositiveFloat = 60.0
+    """Session timeout requested from the server, seconds."""
     reconnect_max_backoff_s: PositiveFloat = 30.0
+    """Longest wait between reconnect attempts after a lost connection, seconds."""
 
     @field_validator("endpoint")
     @classmethod

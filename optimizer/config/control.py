@@ -23,11 +23,17 @@ class CycleConfig(Section):
         default=None, description="Cron expression (5 fields) instead of period_s."
     )
     solver_time_limit_s: PositiveFloat = 10.0
+    """Longest a solve may take, seconds (< period_s); the best safe plan found by then is used."""
     horizon_steps: int = Field(default=24, ge=1, le=10_000)
+    """Number of periods planned ahead each cycle; only the first period is written."""
     step_minutes: PositiveFloat = 60.0
+    """Length of one period, minutes; prices and demands are per period."""
     mip_gap: NonNegFloat = 0.01
+    """Relative optimality gap at which HiGHS may stop (0.01 = within 1 % of the best possible)."""
     mode: LoopMode = LoopMode.CLOSED_LOOP
+    """closed_loop writes setpoints; advisory computes and logs only."""
     misfire_grace_s: PositiveFloat = 5.0
+    """A cycle that starts later than this after its due time is skipped, seconds."""
     clock_tag: Name | None = Field(
         default=None,
         description="Measurement tag whose value is the plant's current time (OPC UA "
@@ -67,18 +73,25 @@ class EnergyCoupling(Section):
     """Carrier demand added per unit the variable lies above its reference (may be negative)."""
 
     carrier: Name
+    """The carrier whose demand changes."""
     per_unit: float
+    """Carrier rate per unit of the variable (negative: less demand)."""
 
 
 class CvConfig(Section):
     tag: Name = Field(description="Measurement tag of the controlled variable.")
     target: float | None = None
+    """Value to hold (give target, or low and/or high)."""
     low: float | None = None
+    """Lower end of the allowed range."""
     high: float | None = None
+    """Upper end of the allowed range."""
     priority: int = Field(default=1, ge=1, description="1 is the most important.")
     weight: PositiveFloat = Field(default=1.0, description="Penalty per unit of deviation.")
     unit: str = ""
+    """Engineering unit, for people."""
     energy: list[EnergyCoupling] = Field(default_factory=list)
+    """Carrier demand per unit the CV lies above its measured value (see docs/compensation.md)."""
 
     @model_validator(mode="after")
     def _target_or_range(self) -> CvConfig:
@@ -98,6 +111,7 @@ class MvConfig(Section):
         default=None, description="Discrete MV: moves in integer multiples of this step."
     )
     energy: list[EnergyCoupling] = Field(default_factory=list)
+    """Carrier demand per unit the MV is moved up (see docs/compensation.md)."""
 
 
 class DisturbanceConfig(Section):
@@ -108,8 +122,11 @@ class CompensationConfig(Section):
     """One steady-state compensation block: CVs respond linearly to MVs and disturbances."""
 
     cvs: dict[Name, CvConfig]
+    """Controlled variables: measurements to hold at a target or in a range."""
     mvs: dict[Name, MvConfig]
+    """Manipulated variables: setpoint tags plantloop may move."""
     disturbances: dict[Name, DisturbanceConfig] = Field(default_factory=dict)
+    """Measured disturbances acting on the CVs through the gains."""
     gains: dict[Name, dict[Name, float]] = Field(
         description="gains[cv][mv or disturbance] = change of the CV per unit change."
     )
@@ -125,12 +142,15 @@ class ObjectiveTerm(StrEnum):
 
 class ObjectiveTermConfig(Section):
     term: ObjectiveTerm
+    """cost, energy, co2, deviation or plan_change."""
     weight: PositiveFloat = 1.0
+    """Multiplier of the term within its tier."""
     tier: int = Field(default=1, ge=1, description="1 is optimized first (strict priority).")
 
 
 class ObjectivesConfig(Section):
     terms: list[ObjectiveTermConfig] = Field(min_length=1)
+    """The objective terms; each term at most once."""
     tier_tolerance: NonNegFloat = Field(
         default=0.01,
         description="Relative slack a higher tier may give up while lower tiers are optimized.",
@@ -165,10 +185,13 @@ class RuleAction(StrEnum):
 
 class InterlockRule(Section):
     name: Name
+    """Name shown in reasons and the decision log."""
     when: str = Field(
         description="Condition on tags, e.g. 'steam_header_p < 8.5 and not apc_enable'."
     )
     action: RuleAction
+    """hold (no writes), force_safe (write safe_value) or block (the listed tags are not written).
+    """
     tags: list[Name] = Field(
         default_factory=list,
         description="Setpoint tags the action applies to (empty: all setpoints).",
@@ -177,7 +200,9 @@ class InterlockRule(Section):
 
 class WatchdogConfig(Section):
     tag: Name
+    """Tag of role watchdog that carries the counter."""
     increment: int = Field(default=1, ge=1)
+    """Added to the counter on every healthy cycle."""
     modulo: int = Field(default=65536, ge=2, description="Counter wraps to 0 at this value.")
     timeout_s: PositiveFloat = Field(
         description="DCS-side shed time when the counter stops changing (documented, > 0)."
@@ -195,7 +220,9 @@ class WatchdogConfig(Section):
 
 class InterlocksConfig(Section):
     permissive_tag: Name | None = None
+    """Tag of role permissive: false means no setpoint writes. Empty: always permitted."""
     watchdog: WatchdogConfig | None = None
+    """The heartbeat counter the DCS watches; empty: none."""
     sequence_tag: Name | None = Field(
         default=None,
         description=(
@@ -225,8 +252,11 @@ class InterlocksConfig(Section):
         ),
     )
     rules: list[InterlockRule] = Field(default_factory=list)
+    """Interlock rules: a condition and an action on listed setpoints."""
 
 
 class LogConfig(Section):
     path: Path = Path("plantloop-decisions.sqlite")
+    """Decision log file (SQLite), relative to the config's folder."""
     retention_days: int | None = Field(default=365, ge=1)
+    """Days of records kept; null keeps everything (see docs/decision-log.md)."""

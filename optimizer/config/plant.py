@@ -16,6 +16,7 @@ from optimizer.config.schedules import Schedule
 class CarrierConfig(Section):
     unit: str = Field(description="Unit of power/flow, e.g. kW, t/h, Nm3/h.")
     description: str = ""
+    """Free text for people."""
     unmet_penalty: PositiveFloat = Field(
         default=10_000.0,
         description="Cost per unit·hour of demand that cannot be met (keeps the model feasible "
@@ -25,6 +26,7 @@ class CarrierConfig(Section):
 
 class DemandConfig(Section):
     carrier: Name
+    """The carrier the demand draws."""
     forecast: Schedule = Field(description="Demand over the horizon (value, tou or tag).")
 
 
@@ -72,16 +74,24 @@ class ConverterUnit(Section):
     """
 
     type: Literal["boiler", "chiller", "chp", "heat_pump", "compressor", "converter"]
+    """Unit kind: boiler, chiller, chp, heat_pump, compressor or converter (same model, different
+    labels).
+    """
     input: Name
+    """Carrier consumed (gas for a boiler, electricity for a chiller)."""
     output: Name
+    """Primary output carrier; load is measured in it."""
     coproducts: dict[Name, NonNegFloat] = Field(
         default_factory=dict,
         description="Extra output carriers per unit of load (CHP heat as a fixed ratio); for "
         "a co-product with its own curve give it on the curve points instead.",
     )
     min_load: NonNegFloat
+    """Lowest load while running (0 allowed), in the output carrier's unit."""
     max_load: PositiveFloat
+    """Highest load, in the output carrier's unit."""
     curve: list[CurvePoint] = Field(min_length=2)
+    """Input rate at output rates, min_load to max_load (see docs/units.md)."""
     startup_cost: NonNegFloat = Field(default=0.0, description="Cost of each start.")
     shutdown_cost: NonNegFloat = Field(default=0.0, description="Cost of each stop.")
     fuel_price: Schedule | None = Field(
@@ -96,9 +106,12 @@ class ConverterUnit(Section):
         "factor (e.g. a biogas share).",
     )
     min_up_steps: int = Field(default=1, ge=1)
+    """Once started, the unit stays on at least this many periods."""
     min_down_steps: int = Field(default=1, ge=1)
+    """Once stopped, the unit stays off at least this many periods."""
     ramp_up: PositiveFloat | None = Field(default=None, description="Max load increase per step.")
     ramp_down: PositiveFloat | None = None
+    """Max load decrease per period."""
     availability_tag: Name | None = Field(
         default=None, description="Measurement tag; 0/false forces the unit off (whole horizon)."
     )
@@ -124,6 +137,7 @@ class ConverterUnit(Section):
         default=None, description="Setpoint tag the first period's load is written to."
     )
     must_run: bool = False
+    """The unit is on in every period (if available)."""
 
     @model_validator(mode="after")
     def _loads_and_curve(self) -> ConverterUnit:
@@ -157,14 +171,22 @@ class ConverterUnit(Section):
 
 class StorageUnit(Section):
     type: Literal["storage"]
+    """storage."""
     carrier: Name
+    """The carrier stored (electricity for a battery, cooling for an ice store)."""
     capacity: PositiveFloat = Field(description="Energy capacity in carrier-unit·hours.")
     max_charge: PositiveFloat
+    """Highest charging rate, carrier unit."""
     max_discharge: PositiveFloat
+    """Highest discharging rate, carrier unit."""
     charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    """Share of the charged energy that is stored (0..1]."""
     discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    """Share of the stored energy delivered when discharging (0..1]."""
     soc_min: Fraction = 0.0
+    """Lowest state of charge, fraction of capacity."""
     soc_max: Fraction = 1.0
+    """Highest state of charge, fraction of capacity."""
     initial_soc: Fraction | None = Field(default=None, description="Used when no soc_tag is given.")
     soc_tag: Name | None = Field(default=None, description="Measurement tag: SoC as fraction.")
     terminal_soc: Fraction | Literal["initial"] | None = Field(
@@ -188,11 +210,17 @@ class StorageUnit(Section):
 
 class GridUnit(Section):
     type: Literal["grid"]
+    """grid."""
     carrier: Name
+    """The carrier bought and sold (electricity)."""
     max_import: NonNegFloat
+    """Highest import rate, carrier unit."""
     max_export: NonNegFloat = 0.0
+    """Highest export rate, carrier unit (0: no export)."""
     import_price: Schedule
+    """Price per carrier unit·hour imported (value, tou or a tag)."""
     export_price: Schedule | None = None
+    """Price per carrier unit·hour exported; empty: export earns nothing."""
     peak_charge: NonNegFloat = Field(
         default=0.0, description="Charge per unit of the billing period's maximum import."
     )
@@ -200,6 +228,7 @@ class GridUnit(Section):
         default=None, description="Measurement tag: peak import already reached this period."
     )
     peak_so_far: NonNegFloat = 0.0
+    """Peak import already reached this billing period, when no peak_so_far_tag is given."""
     setpoint_tag: Name | None = Field(
         default=None, description="Setpoint tag for the import limit (peak target)."
     )
@@ -207,9 +236,12 @@ class GridUnit(Section):
 
 class RenewableUnit(Section):
     type: Literal["renewable"]
+    """renewable."""
     carrier: Name
+    """The carrier produced (electricity)."""
     forecast: Schedule = Field(description="Available output over the horizon.")
     curtailable: bool = True
+    """Output may be curtailed below the forecast."""
 
 
 UnitConfig = Annotated[
@@ -222,11 +254,14 @@ class FuelConfig(Section):
     """A purchased carrier (gas, oil, biomass) with its price."""
 
     price: Schedule
+    """Price per carrier unit·hour bought (value, tou or a tag)."""
 
 
 class TariffsConfig(Section):
     fuels: dict[Name, FuelConfig] = Field(default_factory=dict)
+    """Purchased carriers and their prices (per carrier unit·hour)."""
     currency: str = "EUR"
+    """Label for money in output; no conversion."""
 
 
 class Co2Config(Section):

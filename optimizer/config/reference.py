@@ -95,7 +95,7 @@ def render() -> str:
                 default = (
                     f"`{getattr(d, 'value', d)}`" if not isinstance(d, BaseModel) else "(defaults)"
                 )
-            desc = (f.description or "").replace("|", "\\|")
+            desc = " ".join((f.description or "").split()).replace("|", "\\|")
             out.append(f"| `{name}` | {_type_name(f.annotation)} | {default} | {desc} |")
     out.append(END)
     return "\n".join(out)

@@ -14,6 +14,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 class TouEntry(Section):
     start: str = Field(description="Local time of day 'HH:MM' from which the value holds.")
     value: float
+    """The value from start until the next entry (wraps at midnight)."""
 
     @field_validator("start")
     @classmethod
@@ -32,7 +33,9 @@ class Schedule(Section):
     """Exactly one of ``value`` (constant), ``tou`` (time-of-day table) or ``tag`` (forecast)."""
 
     value: float | None = None
+    """A constant over the horizon."""
     tou: list[TouEntry] | None = None
+    """A time-of-day table in the plant's time zone: each entry holds from its start."""
     tag: Name | None = Field(
         default=None,
         description="A tag of role forecast (one value per horizon step) or measurement "

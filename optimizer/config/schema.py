@@ -54,18 +54,32 @@ class PlantInfo(Section):
 
 class PlantConfig(Section):
     plant: PlantInfo
+    """Name, description and time zone of the plant area."""
     connection: ConnectionConfig
+    """How plantloop reaches the control system's OPC UA server."""
     cycle: CycleConfig = CycleConfig()
+    """When a cycle runs, the solver's limits and the planning horizon."""
     tags: dict[Name, TagConfig]
+    """Every OPC UA variable plantloop reads or writes, by a name used everywhere else."""
     carriers: dict[Name, CarrierConfig]
+    """Energy and media carriers (electricity, gas, steam, ...) and their units."""
     demands: dict[Name, DemandConfig] = Field(default_factory=dict)
+    """What the site needs of each carrier over the horizon."""
     units: dict[Name, UnitConfig]
+    """Boilers, chillers, CHPs, heat pumps, compressors, converters, storage, grid and renewables.
+    """
     tariffs: TariffsConfig = TariffsConfig()
+    """Prices of purchased fuels and the currency label."""
     co2: Co2Config = Co2Config()
+    """CO2 factors per carrier, a CO2 price and an optional cap."""
     compensation: dict[Name, CompensationConfig] = Field(default_factory=dict)
+    """Setpoint compensation blocks: CVs, MVs, disturbances and gains."""
     objectives: ObjectivesConfig
+    """Objective terms, their weights and tiers."""
     interlocks: InterlocksConfig
+    """Permissive, watchdog, shed thresholds and interlock rules."""
     log: LogConfig = LogConfig()
+    """Where the decision log is written and how long it is kept."""
 
     def tags_with_role(self, role: TagRole) -> dict[str, TagConfig]:
         return {name: t for name, t in self.tags.items() if t.role is role}

@@ -27,7 +27,9 @@ class SetpointLimits(Section):
     """Write limits of a setpoint tag. Every written value obeys all of them."""
 
     min: float
+    """Hard lower limit of every value written."""
     max: float
+    """Hard upper limit of every value written."""
     max_up: PositiveFloat | None = Field(
         default=None, description="Largest increase per cycle from the current setpoint."
     )
@@ -41,8 +43,11 @@ class SetpointLimits(Section):
         default=None, description="Value written by a 'force_safe' interlock rule."
     )
     mode: WriteMode = WriteMode.CLOSED_LOOP
+    """closed_loop writes; shadow computes and logs but never writes this tag."""
     operator_min_tag: Name | None = None
+    """Measurement tag with the operator's low limit (tightens min while it reads)."""
     operator_max_tag: Name | None = None
+    """Measurement tag with the operator's high limit (tightens max while it reads)."""
     operator_limit_ramp: PositiveFloat | None = Field(
         default=None,
         description=(
@@ -85,8 +90,12 @@ class TagConfig(Section):
         pattern=r"^(s|i|g|b)=.+",
     )
     role: TagRole
+    """measurement, setpoint (written), permissive, watchdog (written counter) or forecast
+    (array over the horizon)."""
     unit: str = ""
+    """Engineering unit, for people (no conversion is done)."""
     description: str = ""
+    """Free text for people."""
     valid_min: float | None = Field(default=None, description="Lowest believable value.")
     valid_max: float | None = Field(default=None, description="Highest believable value.")
     max_age_s: PositiveFloat | None = Field(
@@ -99,7 +108,9 @@ class TagConfig(Section):
         default=None, ge=2, description="Flag the value if it is unchanged for this many reads."
     )
     accept_uncertain: bool = False
+    """Use readings with status Uncertain (otherwise they are bad data)."""
     critical: bool = False
+    """A bad reading of this tag stops all setpoint writes for the cycle."""
     max_bad_reads: int = Field(
         default=1,
         ge=0,
@@ -107,6 +118,7 @@ class TagConfig(Section):
         "consecutive bad reads.",
     )
     setpoint: SetpointLimits | None = None
+    """Write limits; required for role setpoint, refused for the others."""
 
     @model_validator(mode="after")
     def _role_fields(self) -> TagConfig:

@@ -102,3 +102,16 @@ def test_every_readme_command_runs(argv: list[str], monkeypatch: pytest.MonkeyPa
 def test_every_command_in_the_command_table_exists() -> None:
     table = re.findall(r"^\| `plantloop ([a-z]+)", README.read_text(), re.M)
     assert set(table) == set(_commands()), "README command table vs the CLI"
+
+
+def test_every_config_key_has_a_meaning() -> None:
+    from optimizer.config.reference import _models
+    from optimizer.config.schema import PlantConfig
+
+    empty = [
+        f"{m.__name__}.{name}"
+        for m in _models(PlantConfig)
+        for name, f in m.model_fields.items()
+        if not (f.description or "").strip()
+    ]
+    assert not empty, f"give these fields a description (or a docstring): {empty}"
