@@ -292,6 +292,8 @@ class Interlocks:
                     if sp is not None and sp.safe_value is not None:
                         proposals[t] = sp.safe_value
                         forced.add(t)
+                    else:  # nothing safe to force: the tag is held, never left to the plan
+                        blocked.add(t)
             else:  # hold and block: these tags are not written
                 blocked |= tags
         return blocked - forced, forced

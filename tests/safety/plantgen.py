@@ -44,10 +44,10 @@ def plant(
         },
         "op_hi": {"node": "s=op_hi", "role": "measurement"},
     }
-    for name, over in (tag_over or {}).items():
-        tags[name] = {**tags[name], **over}
     for i, sp in enumerate(setpoints):
         tags[f"sp{i}"] = {"node": f"s=sp{i}", "role": "setpoint", "setpoint": sp}
+    for name, over in (tag_over or {}).items():
+        tags[name] = {**tags[name], **over}
     data = {
         "plant": {"name": "prop"},
         "connection": {
