@@ -71,6 +71,7 @@ def summarize(cfg: PlantConfig) -> None:
         t.add_row("security", "[bold red]policy None: unencrypted and unauthenticated[/]")
     else:
         t.add_row("security", f"{sec.policy.value} / {sec.mode.value}")
-    t.add_row("endpoint", cfg.connection.endpoint)
-    t.add_row("decision log", str(cfg.log.path))
     console.print(t)
+    # identifiers a reader copies: whole, on their own lines, never wrapped
+    print_plain(f"endpoint      {cfg.connection.endpoint}")
+    print_plain(f"decision log  {cfg.log.path}")
