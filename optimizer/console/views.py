@@ -15,8 +15,6 @@ from optimizer.decisions import query
 from optimizer.decisions.space import log_space as decision_log_space
 from optimizer.errors import InputError
 
-HELD = ("held_bad_data", "held_no_permissive", "held_solver", "held_rule")
-
 
 def loop_state(rec: dict[str, Any] | None, live: LiveFeed | None) -> tuple[str, list[str]]:
     """running / advisory / shed / held / (starting, stopping, stopped, no cycles yet) and
@@ -29,9 +27,9 @@ def loop_state(rec: dict[str, Any] | None, live: LiveFeed | None) -> tuple[str, 
     reasons = [str(r) for r in rec.get("reasons") or []]
     if outcome == "shed":
         return "shed", reasons
-    if outcome in HELD:
+    if outcome.startswith("held_"):
         return "held", reasons
-    if outcome in ("write_failed", "error", "abandoned"):
+    if outcome in ("write_failed", "error", "abandoned", "arming", "skipped"):
         return outcome, reasons
     if outcome == "advisory" or rec.get("mode") == "advisory":
         return "advisory", reasons

@@ -5,13 +5,13 @@ import { timeChart, outcomeStrip, fmtNum, PALETTE } from "./charts.js";
 export const OUTCOME_COLORS = {
   wrote: "#3fb950", no_change: "#2f8f46", advisory: "#39c5cf",
   held_bad_data: "#d29922", held_no_permissive: "#e3b341", held_solver: "#bb8009",
-  held_rule: "#f0883e", shed: "#f85149", write_failed: "#da3633", error: "#db61a2",
-  abandoned: "#8b949e",
+  held_rule: "#f0883e", held_no_record: "#9e6a03", arming: "#7ee787", shed: "#f85149",
+  write_failed: "#da3633", error: "#db61a2", abandoned: "#8b949e", skipped: "#6e7681",
 };
 const STATE_CLASS = {
   running: "ok", advisory: "info", shed: "bad", held: "warn", write_failed: "bad",
   error: "bad", abandoned: "warn", starting: "info", stopping: "warn", stopped: "warn",
-  waiting: "info",
+  waiting: "info", arming: "info", skipped: "warn",
 };
 
 const $ = (sel) => document.querySelector(sel);
