@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -210,8 +210,7 @@ def _found(v: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _aware(t: datetime | None) -> datetime | None:
-    from datetime import UTC
-
+    """A time without a zone in a query is UTC (as everywhere in plantloop)."""
     if t is None:
         return None
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t

@@ -58,11 +58,14 @@ def status(db: Path, live: LiveFeed | None) -> dict[str, Any]:
 
 
 def _ready(db: Path) -> bool:
-    """The file exists and the loop has created its tables (a run that is starting)."""
+    """The file exists and is a decision log (a starting loop may not have created it)."""
+    if not db.exists():
+        return False
     try:
-        return db.exists() and query.last_id(db) >= 0
+        query.last_id(db)
     except InputError:
         return False
+    return True
 
 
 _LIMITS: dict[tuple[Path, str], dict[str, Any]] = {}
