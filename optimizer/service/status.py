@@ -76,6 +76,14 @@ class StatusPrinter:
         self.console.print(line, soft_wrap=True)
         for r in s.reasons[:3]:
             self.console.print(f"       [dim]{r}[/]", soft_wrap=True)
+        if s.outcome == "write_failed" and any("BadUserAccessDenied" in r for r in s.reasons):
+            self.console.print(
+                "       the control system refuses setpoint writes (shed, or no write "
+                "access): re-enable plantloop there; for the simulator run "
+                "`plantloop sim CONFIG --reenable` (or cycle its permissive)",
+                markup=False,
+                soft_wrap=True,
+            )
 
     def connection(self, state: ConnectionState, detail: str) -> None:
         style = "green" if state is ConnectionState.CONNECTED else "yellow"

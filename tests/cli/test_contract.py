@@ -123,3 +123,25 @@ def test_advisory_status_line_shows_the_proposed_setpoints() -> None:
         )
     )
     assert "proposed b1_sp=12 b2_sp=3" in out.getvalue()
+
+
+def test_a_refused_write_says_how_to_reenable_the_simulator() -> None:
+    from datetime import UTC, datetime
+
+    from optimizer.cycle.record import CycleSummary
+    from optimizer.service.status import StatusPrinter
+
+    out = io.StringIO()
+    t = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    StatusPrinter(Console(file=out, width=300)).cycle(
+        CycleSummary(
+            number=4,
+            started=t,
+            ended=t,
+            outcome="write_failed",
+            reasons=("write rejected: b1_sp: BadUserAccessDenied",),
+            objective=10.0,
+            solve_time_s=0.1,
+        )
+    )
+    assert "plantloop sim CONFIG --reenable" in out.getvalue()
