@@ -37,9 +37,9 @@ def start_scheduler(
     scheduler skip the next run (reported through ``on_skip``), never stack a second one.
     """
     scheduler = AsyncIOScheduler(timezone=timezone)
-    # APScheduler logs each skip in its own words ("maximum number of running instances
-    # reached", "was missed by"); the listener below reports it in ours (and it is recorded)
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    # APScheduler also logs each skip in its own words ("maximum number of running
+    # instances reached"); the console shows library lines only with --debug
+    # (cli._common.setup_logging), the listener below reports it in ours (and it is recorded)
 
     def _listener(event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MAX_INSTANCES:
