@@ -68,8 +68,11 @@ async def child(threads: int, first: int, cycles: int, limit: float) -> dict[str
     for _ in range(first):  # the noise of the cycles before this block (same draws)
         loop.rng.normal(size=(2, loop.n))
     try:
-        # a cold first cycle of this block, not counted
+        # a cold first cycle of this block, not counted, with time for a good start (the
+        # later cycles then compare the settings on warm cycles)
+        worker.time_limit_s = 5 * limit
         r = await worker.update_and_solve(loop.inputs(first, None))
+        worker.time_limit_s = limit
         loop.apply(r)
         applied = r
         for c in range(first + 1, first + cycles):
