@@ -247,8 +247,10 @@ class Planner:
         if cand is not None and cand.unmet and deadline - time.perf_counter() > MIN_RUN_S:
             near = self._near_shortfall(cand.x)
             cover = want.copy()
-            cover[:, near] |= self._wanted_near(cand.x, near, deadline)
-            r2 = self._fixed_commitment(cand.x, cover, rules, deadline, gap)
+            wanted, template = self._wanted_near(cand.x, near, deadline)
+            cover[:, near] |= wanted
+            # the LP's loads choose a non-convex unit's segment where it starts
+            r2 = self._fixed_commitment(template, cover, rules, deadline, gap)
             free[:, near] = True
             if r2.x is not None:  # and where postponed switches made the two differ
                 free |= (r2.x[self.cols.on] > 0.5) != (cand.x[self.cols.on] > 0.5)
@@ -258,16 +260,22 @@ class Planner:
                 cand = cand2
         return r, cand, free
 
-    def _wanted_near(self, x: FloatArray, near: npt.NDArray[np.bool_], deadline: float) -> BoolGrid:
+    def _wanted_near(
+        self, x: FloatArray, near: npt.NDArray[np.bool_], deadline: float
+    ) -> tuple[BoolGrid, FloatArray]:
         """Which commitments in the ``near`` periods an LP wants, every other integer
-        column fixed as in ``x``: commitments there above zero (all, if the LP fails)."""
+        column fixed as in ``x``: commitments there above zero (all, if the LP fails),
+        and the LP's plan (``x`` if it failed)."""
         runs, cols = self.runs, self.cols
         ints = self._all_int
         lo, hi = runs.bounds(ints)
         fix = np.round(x[ints])
         runs.set_bounds(ints, fix, fix)
-        open_on = cols.on[:, near].ravel()
-        runs.set_bounds(open_on, np.zeros(len(open_on)), np.ones(len(open_on)))
+        # on/off there, and what must move with it: start-ups, a non-convex curve's segments
+        parts = [cols.on[:, near], cols.su[:, near]]
+        parts += [segs[:, near] for segs in cols.segments.values()]
+        open_cols = np.concatenate([p.ravel() for p in parts])
+        runs.set_bounds(open_cols, np.zeros(len(open_cols)), np.ones(len(open_cols)))
         runs.set_integrality(ints, integer=False)
         try:
             r = runs.run(time_limit_s=0.5 * (deadline - time.perf_counter()), gap=0.0, mip=False)
@@ -275,8 +283,8 @@ class Planner:
             runs.set_integrality(ints, integer=True)
             runs.set_bounds(ints, lo, hi)
         if r.x is None or r.termination != "optimal":
-            return np.ones((cols.on.shape[0], int(near.sum())), dtype=bool)
-        return np.asarray(r.x[cols.on[:, near]] > ROUND_UP_EPS, dtype=bool)
+            return np.ones((cols.on.shape[0], int(near.sum())), dtype=bool), x
+        return np.asarray(r.x[cols.on[:, near]] > ROUND_UP_EPS, dtype=bool), r.x
 
     def _later_window(self) -> BoolGrid:
         """The next window of the horizon after the first hours (one more each call)."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from models.commitment import UnitRules, repair_commitment
+from models.commitment import UnitRules, repair_commitment, unit_rules
 from models.inputs import ModelInputs
 from models.planner import Candidate
 from models.plant_model import PlantModel
@@ -264,3 +265,21 @@ def test_cold_start_without_lp_in_time_starts_from_the_units_state() -> None:
     assert r.report is not None and r.report.candidates["repaired"] is not None
     assert any("start from the units' state" in n for n in r.report.notes)
     assert r.has_safe_plan and not r.unmet
+
+
+def test_repair_covers_a_shortfall_with_units_switched_on() -> None:
+    pm, inputs = utility()
+    assert pm.planner is not None
+    pm.update(inputs)
+    first = pm.solve(time_limit_s=10)
+    assert first.columns is not None
+    heat = list(inputs.forecasts["heat_fc"])
+    heat[10:16] = [28.0] * 6  # more than the units on in the plan can give
+    pm.update(dataclasses.replace(inputs, forecasts={**inputs.forecasts, "heat_fc": heat}))
+    pl = pm.planner
+    pl.runs.push_parameters()
+    rules = unit_rules(pm.m, pl.units)
+    t = time.perf_counter()
+    _, cand, free = pl._repair(first.columns.x, 0.5, rules, t + 10, 1e-6, t)
+    assert cand is not None and not cand.unmet  # covered without a MIP
+    assert free[:, 10:16].all()  # the neighbourhood decides which units start there
