@@ -115,3 +115,11 @@ def test_every_config_key_has_a_meaning() -> None:
         if not (f.description or "").strip()
     ]
     assert not empty, f"give these fields a description (or a docstring): {empty}"
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    block = next(b for b in _blocks("bash") if "run the tests" in b).splitlines()
+    after = next(i for i, ln in enumerate(block) if "run the tests" in ln)
+    command = block[after + 1]
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert command in ci, "README's test command and .ci/run differ"
