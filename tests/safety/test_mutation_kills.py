@@ -211,3 +211,30 @@ def test_limit_setpoint_boundaries() -> None:
     # exactly one ramp above the operator max: the limit applies as it is
     d = limit_setpoint("sp0", rl, current=62.0, proposed=90.0, operator_max=60.0)
     assert d.to_write == 60.0 and "ramping" not in d.reason
+
+
+def test_the_tightest_low_wins_whatever_its_name() -> None:
+    lim = plant([{**SP, "max_down": 50}], []).tags["sp0"].setpoint
+    assert lim is not None
+    # an operator min below the hard min never loosens the hard min
+    d = limit_setpoint("sp0", lim, current=5.0, proposed=-20.0, operator_min=-10.0)
+    assert d.to_write == 0.0 and "hard min" in d.reason
+    # an EURange with only a finite low end still bounds from below
+    d = limit_setpoint("sp0", lim, current=45.0, proposed=30.0, eu_range=(47.0, float("inf")))
+    assert d.to_write == 47.0
+
+
+def test_operator_min_ramp_boundary() -> None:
+    cfg = plant([{**SP, "operator_min_tag": "op_hi", "operator_limit_ramp": 2}], [])
+    lim = cfg.tags["sp0"].setpoint
+    assert lim is not None
+    # exactly one ramp below the operator min: the limit applies as it is
+    d = limit_setpoint("sp0", lim, current=38.0, proposed=0.0, operator_min=40.0)
+    assert d.to_write == 40.0 and "ramping" not in d.reason
+    d = limit_setpoint("sp0", lim, current=37.0, proposed=0.0, operator_min=40.0)
+    assert d.to_write == 39.0 and "ramping" in d.reason
+
+
+def test_a_good_reading_has_no_issue() -> None:
+    v = InputValidator(plant([SP], [])).validate(_snap({"temp": 50.0}), T0)
+    assert v.issue_of("temp") is None
