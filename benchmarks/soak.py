@@ -129,6 +129,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     at_warm = dict(curve)[warmup]
     after = [(c, m) for c, m in curve if c >= warmup]
     slope = slope_per_cycle(after)
+    tail = slope_per_cycle(after[len(after) // 2 :])  # still rising at the end?
     end = curve[-1][1]
     projected = at_warm + slope * (args.target - warmup)
     return {
@@ -143,6 +144,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "growth_after_warmup_mb": end - at_warm,
         "growth_after_warmup_pct": 100 * (end - at_warm) / at_warm,
         "slope_kb_per_cycle": slope * 1024,
+        "tail_slope_kb_per_cycle": tail * 1024,
         "target_cycles": args.target,
         "projected_rss_mb": projected,
         "projected_growth_pct": 100 * (projected - at_warm) / at_warm,
@@ -173,7 +175,8 @@ def main() -> None:
         f"{res['rss_mb'][-1][1]:.1f} MB at {res['cycles']}: "
         f"{res['growth_after_warmup_mb']:+.1f} MB = {res['growth_after_warmup_pct']:+.2f} % "
         f"after warm-up; slope {res['slope_kb_per_cycle']:+.2f} KB/cycle -> "
-        f"{res['projected_growth_pct']:+.2f} % over {res['target_cycles']} cycles"
+        f"{res['projected_growth_pct']:+.2f} % over {res['target_cycles']} cycles; "
+        f"slope over the last half {res['tail_slope_kb_per_cycle']:+.2f} KB/cycle"
     )
     print(
         f"outcomes {res['outcomes']}; recorded {res['recorded']}/{res['cycles']}; "
