@@ -183,14 +183,19 @@ async def test_sigterm_mid_run_records_and_exits_zero(tmp_path: Path) -> None:
             env={**os.environ, "COLUMNS": "200"},
         )
         assert proc.stdout is not None
-        seen = ""
-        while "#2 " not in seen:
-            line = await asyncio.wait_for(proc.stdout.readline(), 60)
-            assert line, seen
-            seen += line.decode()
-        await asyncio.sleep(0.3)  # inside cycle 3: reading or solving
-        proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        try:
+            seen = ""
+            while "#2 " not in seen:
+                line = await asyncio.wait_for(proc.stdout.readline(), 60)
+                assert line, seen
+                seen += line.decode()
+            await asyncio.sleep(0.3)  # inside cycle 3: reading or solving
+            proc.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(proc.communicate(), 30)
+        finally:  # a failed assertion above must not leave the engine running after the test
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
     assert proc.returncode == 0, err.decode()[-2000:]
     assert "Traceback" not in err.decode()
     recs = read_records(tmp_path / "run.sqlite")
