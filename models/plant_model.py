@@ -10,7 +10,6 @@ import dataclasses
 import time
 import uuid
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -24,6 +23,7 @@ from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
 from models.param_tables import ParamTables
 from models.plan_columns import FloatArray
+from models.plan_readout import ScheduleColumn, plan_decisions, schedule_columns, schedule_frame
 from models.plan_start import plan_start
 from models.planner import Planner, PlannerOptions, TierRun
 from models.result import PlanResult, PlanVector, RelaxedLimit, SolveReport, SolveStatus
@@ -61,7 +61,7 @@ class PlantModel:
         add_setpoint_limits(m, cfg)
         self.tiers = add_objectives(m, cfg)
         self._term_values = TermValues(m, cfg)
-        self._sched_cols: list[tuple[str, str, list[Any], list[Any]]] | None = None
+        self._sched_cols: list[ScheduleColumn] | None = None
         self.m = m
         self.build_s = time.perf_counter() - t0
         self.params = ParamTables(m)
@@ -439,8 +439,10 @@ class PlantModel:
         for k in self.tiers:
             if k not in tiers:
                 tiers[k] = tier_value(cfg, k, terms)
-        sched = self._schedule()
-        setpoints, cvs, moves = self._decisions()
+        if self._sched_cols is None:
+            self._sched_cols = schedule_columns(self.m)
+        sched = schedule_frame(self._sched_cols, self.starts)
+        setpoints, cvs, moves = plan_decisions(self.m, cfg, self.comp)
         # within the cycle's time limit (at least a moment): a cycle never waits on its
         # explanation; without it the why texts fall back to the plan alone
         marg = self._marginals(max(self._marginal_floor_s, self._deadline - time.perf_counter()))
@@ -468,73 +470,3 @@ class PlantModel:
             solve_time_s=solve_s,
             wall_time_s=wall_s,
         )
-
-    def _schedule_columns(self) -> list[tuple[str, str, list[Any], list[Any]]]:
-        """(column, kind, variables, second variables) once: indexing Pyomo variables by
-        key costs more than reading them (measured: 5 ms a cycle at 20 x 96)."""
-        m = self.m
-        T = list(m.T)
-
-        def vs(var: pyo.Var, key: object) -> list[Any]:
-            return [var[key, t] for t in T]
-
-        out: list[tuple[str, str, list[Any], list[Any]]] = []
-        for u in m.U:
-            out.append((f"{u}.on", "round", vs(m.on, u), []))
-            out.append((f"{u}.load", "", vs(m.ld, u), []))
-            out.append((f"{u}.input", "", vs(m.inp, u), []))
-        for s in m.S:
-            out.append((f"{s}.net_discharge", "minus", vs(m.dis, s), vs(m.ch, s)))
-            out.append((f"{s}.soc", "", vs(m.soc, s), []))
-        for g in m.G:
-            out.append((f"{g}.import", "", vs(m.imp, g), []))
-            out.append((f"{g}.export", "", vs(m.exp, g), []))
-        for r in m.R:
-            out.append((f"{r}.output", "", vs(m.gen, r), []))
-        for c in m.C:
-            out.append((f"{c}.unmet", "", vs(m.unmet, c), []))
-        return out
-
-    def _schedule(self) -> pd.DataFrame:
-        if self._sched_cols is None:
-            self._sched_cols = self._schedule_columns()
-        cols: dict[str, list[float]] = {}
-        for name, kind, first, second in self._sched_cols:
-            x = [float(v.value or 0.0) for v in first]
-            if kind == "round":
-                x = [float(round(v)) for v in x]
-            elif kind == "minus":
-                x = [a - float(v.value or 0.0) for a, v in zip(x, second, strict=True)]
-            cols[name] = x
-        idx = pd.DatetimeIndex(self.starts, name="period") if self.starts else None
-        return pd.DataFrame(cols, index=idx)
-
-    def _decisions(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-        m, cfg = self.m, self.cfg
-        sp: dict[str, float] = {}
-        for n, u in cfg.units.items():
-            tag = getattr(u, "setpoint_tag", None)
-            if tag is None:
-                continue
-            if isinstance(u, ConverterUnit):
-                sp[tag] = pyo.value(m.ld[n, 0]) if round(pyo.value(m.on[n, 0])) else 0.0
-            elif isinstance(u, StorageUnit):
-                sp[tag] = pyo.value(m.dis[n, 0] - m.ch[n, 0])
-            elif isinstance(u, GridUnit):  # import ceiling the plan keeps (peak target)
-                top = max(pyo.value(m.imp[n, t]) for t in m.T)
-                sp[tag] = min(max(top, pyo.value(m.peak0[n])), u.max_import)
-        cvs: dict[str, float] = {}
-        moves: dict[str, float] = {}
-        if self.comp:
-            for k, mv in self.comp.mvs.items():
-                sp[mv.cfg.tag] = pyo.value(m.u[k])
-                moves[mv.name] = pyo.value(m.u[k] - m.u_now[k])
-            for c, cv in self.comp.cvs.items():
-                cvs[cv.name] = pyo.value(m.y[c])
-        return {k: _clean(v) for k, v in sp.items()}, cvs, moves
-
-
-def _clean(x: float) -> float:
-    """A setpoint without the solver's round-off (HiGHS holds rows to ~1e-7: 5.9999999997
-    for 6 would otherwise be a write of a setpoint that does not move)."""
-    return round(float(x), 6) + 0.0
