@@ -4,8 +4,6 @@ started before the DCS gateway) instead of exiting, and says so."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -14,6 +12,7 @@ from optimizer.decisions.query import read_records
 from optimizer.sim import SimulatedPlant
 from optimizer.sim.server import free_port
 from tests.loop.conftest import REPO, demo_config
+from tests.support.cli import spawn_plantloop
 
 
 async def test_run_waits_for_the_server_then_runs(tmp_path: Path) -> None:
@@ -25,18 +24,8 @@ async def test_run_waits_for_the_server_then_runs(tmp_path: Path) -> None:
     path = tmp_path / "plant.yaml"
     with path.open("w") as f:
         YAML().dump(data, f)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "optimizer",
-        "run",
-        str(path),
-        "--cycles",
-        "1",
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "COLUMNS": "250"},
+    proc = await spawn_plantloop(
+        "run", str(path), "--cycles", "1", env={"COLUMNS": "250"}, stderr=asyncio.subprocess.STDOUT
     )
     assert proc.stdout is not None
     seen = ""

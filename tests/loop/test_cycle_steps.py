@@ -4,7 +4,6 @@ expected outcome and writes. A test double at the I/O boundary; real HiGHS and S
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from optimizer.interlocks import Interlocks
 from optimizer.sim import SimulatedPlant
 from optimizer.validation import InputValidator
 from tests.loop.conftest import REPO, demo_config
+from tests.support.cli import spawn_plantloop
 from tests.support.fake_plant import FakePlantIO
 
 PLANT = """
@@ -171,17 +171,7 @@ async def test_sigterm_mid_run_records_and_exits_zero(tmp_path: Path) -> None:
         path = tmp_path / "plant.yaml"
         with path.open("w") as f:
             YAML().dump(data, f)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "optimizer",
-            "run",
-            str(path),
-            cwd=REPO,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "COLUMNS": "200"},
-        )
+        proc = await spawn_plantloop("run", str(path), env={"COLUMNS": "200"})
         assert proc.stdout is not None
         try:
             seen = ""

@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import os
 import shutil
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from optimizer.plantio.certs import make_client_certificate
 from optimizer.plantio.ua_security import der, fingerprint, load_cert
 from optimizer.sim import SimSecurity, SimulatedPlant
 from tests.plantio.test_client_security import REPO, load_config
+from tests.support.cli import spawn_plantloop
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -108,18 +108,13 @@ async def run(sim: SimulatedPlant, d: Path, security: dict[str, Any], pw: str = 
     path = d / f"plant-{os.urandom(4).hex()}.yaml"
     with path.open("w") as f:
         yaml.dump(data, f)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "optimizer",
+    proc = await spawn_plantloop(
         "run",
         str(path),
         "--cycles",
         "1",
-        cwd=REPO,
-        env={**os.environ, "PLANTLOOP_NEG_PW": pw},
+        env={"PLANTLOOP_NEG_PW": pw},
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode != 0, err

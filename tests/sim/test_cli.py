@@ -13,6 +13,7 @@ import pytest
 from asyncua import Client, ua
 
 from tests.sim.conftest import REPO
+from tests.support.cli import spawn_plantloop
 
 
 def _run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -27,10 +28,7 @@ def _run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
 
 
 async def test_serves_until_interrupted_with_faults_from_flags() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "optimizer",
+    proc = await spawn_plantloop(
         "sim",
         "config/demo.yaml",
         "--port",
@@ -39,9 +37,6 @@ async def test_serves_until_interrupted_with_faults_from_flags() -> None:
         "600",
         "--fault",
         "chp_load=bad",
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()

@@ -4,7 +4,6 @@ shed simulator can be re-enabled from the command line (issue 11)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from optimizer.plantio.types import Quality, Snapshot, TagReading
 from optimizer.service.plant_clock import TagClock
 from optimizer.sim import SimulatedPlant
 from tests.sim.conftest import REPO
+from tests.support.cli import spawn_plantloop
 
 START = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)
 CONFIG = REPO / "config" / "first-plant.yaml"
@@ -55,19 +55,7 @@ async def test_a_shed_simulator_is_reenabled_from_the_command_line() -> None:
     async with SimulatedPlant(cfg, port=0, speed=0.0, start=START) as sim:
         sim.dcs.shed, sim.dcs.shed_reason = True, "watchdog unchanged"
         port = sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0]
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "optimizer",
-            "sim",
-            str(CONFIG),
-            "--reenable",
-            "--port",
-            port,
-            cwd=REPO,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await spawn_plantloop("sim", str(CONFIG), "--reenable", "--port", port)
         out, err = await asyncio.wait_for(proc.communicate(), 120)
         assert proc.returncode == 0, err.decode()
         assert out.decode().strip().endswith(": takes setpoints again")
