@@ -9,10 +9,15 @@ integrality and bounds — the next MILP solve sees the model exactly as before.
 
 Only HiGHS is touched: the Pyomo variables keep their values (the MILP plan) unless the
 caller loads the LP solution with :meth:`FixedLpResult.load`.
+
+An optimal result is kept with the solver until its parameters are next pushed: the same
+fixing asked for again on the unchanged model (the planner's repaired plan kept, then its
+marginal prices) is answered without a HiGHS run (``FixedLpResult.reused``).
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -24,6 +29,9 @@ from pyomo.core.staleflag import StaleFlagManager
 
 if TYPE_CHECKING:
     from models.solver import PersistentHighs
+
+# optimal fixed LPs kept per parameter push (a cycle's repair, its cover, the prices)
+MEMO_SIZE = 4
 
 
 class FixedLpResult:
@@ -45,8 +53,15 @@ class FixedLpResult:
         self.objective = objective
         self.seconds = seconds  # the whole call: fix, solve, read, restore
         self.run_seconds = run_seconds  # HiGHS's run alone
+        self.reused = False  # the same LP was solved before on the unchanged model
         self._solution = solution
         self._columns = columns
+
+    def again(self, seconds: float) -> FixedLpResult:
+        """This result handed out once more (no HiGHS run: ``run_seconds`` 0)."""
+        out = copy.copy(self)  # shares the solution and the copies already read from it
+        out.seconds, out.run_seconds, out.reused = seconds, 0.0, True
+        return out
 
     @cached_property
     def col_value(self) -> np.ndarray:
@@ -129,6 +144,10 @@ class FixedLp:
             pos = {int(c): i for i, c in enumerate(self.int_cols)}
             for c, v in overrides.items():
                 fix[pos[int(c)]] = v
+        key = (fix + 0.0).tobytes()  # + 0.0: -0.0 and 0.0 are the same fixing
+        known = self.solver.fixed_lps.get(key)
+        if known is not None:  # solved already on the model as HiGHS holds it now
+            return known.again(time.perf_counter() - t0)
         n = len(self.int_cols)
         if n:
             if self._bounds is None:
@@ -163,7 +182,7 @@ class FixedLp:
                 hm.changeColsBounds(n, self.int_cols, lower, upper)
                 integer = np.full(n, highspy.HighsVarType.kInteger, dtype=np.uint8)
                 hm.changeColsIntegrality(n, self.int_cols, integer)
-        return FixedLpResult(
+        result = FixedLpResult(
             status=hm.modelStatusToString(status),
             optimal=optimal,
             objective=objective,
@@ -172,3 +191,9 @@ class FixedLp:
             run_seconds=run_s,
             columns=self.solver.columns,
         )
+        if optimal:
+            memo = self.solver.fixed_lps
+            if len(memo) >= MEMO_SIZE:
+                del memo[next(iter(memo))]  # the oldest
+            memo[key] = result
+        return result

@@ -5,7 +5,9 @@ the optimum of an LP; its duals say what one more unit of each carrier would cos
 period (the balance row's dual, per carrier-unit·hour) and which limits hold the plan where
 it is (rows with a non-zero dual). The LP is solved on the persistent HiGHS instance with
 the objective it holds after the last tier (earlier tiers held by their caps), so with the
-usual tiers the prices are in currency: what the cost term would change by.
+usual tiers the prices are in currency: what the cost term would change by. When the
+plan kept is the planner's repaired plan, that LP was solved already this cycle: its duals
+are used (:class:`models.fixed_lp.FixedLp` keeps it), no second run.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Marginals:
     # constraint name -> (rows with a non-zero dual, the first few of their indexes)
     binding: Mapping[str, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     highs_seconds: float = 0.0
+    reused: bool = False  # the duals of a fixed LP already solved this cycle (the repair's)
 
 
 class MarginalPrices:
@@ -87,7 +90,9 @@ class MarginalPrices:
             hit = np.flatnonzero(np.abs(duals[rows]) > TOL)
             if len(hit):
                 binding[name] = (len(hit), tuple(index[i] for i in hit[:SHOWN]))
-        return Marginals(ok=True, prices=prices, binding=binding, highs_seconds=seconds)
+        return Marginals(
+            ok=True, prices=prices, binding=binding, highs_seconds=seconds, reused=res.reused
+        )
 
 
 def what_binds(name: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
@@ -22,6 +22,9 @@ from pyomo.core.staleflag import StaleFlagManager
 
 from models.param_forms import ColumnCosts, Form, RowBounds, param_form
 from optimizer.errors import ModelError
+
+if TYPE_CHECKING:
+    from models.fixed_lp import FixedLpResult
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,10 +97,19 @@ class PersistentHighs:
         ]
         # the last plan loaded, by column
         self.col_values: Sequence[float] | npt.NDArray[np.float64] | None = None
+        # optimal fixed LPs (models.fixed_lp) of the model as HiGHS holds it now, by their
+        # fixed values: the same LP asked for again (the planner's repaired plan kept, then
+        # its marginal prices) is not solved twice; emptied whenever parameters are pushed
+        self.fixed_lps: dict[bytes, FixedLpResult] = {}
         # HiGHS writes notes (e.g. "treated as +Infinity") straight to stdout while values
         # are updated; the engine's console is the operator's: keep HiGHS off it
         if opt._solver_model is not None:
             opt._solver_model.setOptionValue("output_flag", False)
+            # HiGHS's thread scheduler is one per process, sized by the first run: a first
+            # run with the default (0: all cores) makes every later run that asks for 1
+            # thread fail at once ("Not Set"), e.g. a fixed LP as the first run of a warm
+            # start; every run here uses 1 (the planner may set more, see its options)
+            opt._solver_model.setOptionValue("threads", 1)
 
     @property
     def columns(self) -> list[tuple[Any, int]]:
@@ -147,6 +159,7 @@ class PersistentHighs:
         """Pyomo's ``update_parameters``, with the row bounds and objective costs that are
         Param forms handed to HiGHS in one call each."""
         opt = self.opt
+        self.fixed_lps.clear()  # the model HiGHS holds changes now
         if len(opt._mutable_helpers) != self._helpers_seen:  # rows added since: re-split
             self._split_parameter_helpers()
         opt._sol = None

@@ -1,0 +1,111 @@
+"""What the planner does not do twice, and what it must not get wrong on the way.
+
+- the repaired plan's fixed LP is the marginal-price LP when that plan is kept: its duals
+  are used (no second HiGHS run) and give the prices a separate fixed LP gives;
+- HiGHS's thread scheduler is one per process: the first run decides its size for every
+  instance, so a fixed LP as a process's first run must not leave it at all cores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from models.inputs import ModelInputs
+from models.marginal import MarginalPrices
+from models.plant_model import PlantModel
+from optimizer.config.loader import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+CASE = Path(__file__).parent / "cases" / "marginal_prices"
+
+
+def marginal_case() -> tuple[PlantModel, ModelInputs]:
+    cfg = load_config(CASE / "config.yaml").config
+    return PlantModel(cfg), ModelInputs.from_state_file(CASE / "state.json", cfg)
+
+
+def test_kept_repaired_plan_gives_its_duals_as_marginal_prices() -> None:
+    pm, inputs = marginal_case()
+    pm.update(inputs)
+    first = pm.solve(time_limit_s=10)
+    # the same cycle again from its own plan: the repaired plan is the optimum and is kept
+    pm.update(dataclasses.replace(inputs, previous_plan=first))
+    hm = pm.solver.opt._solver_model
+    runs = []
+    marginals = pm._marginals
+    original = marginals.lp.solve
+
+    def counted(*a: object, **k: object) -> object:
+        before = hm.getRunTime()
+        res = original(*a, **k)  # type: ignore[arg-type]
+        runs.append(hm.getRunTime() - before)
+        return res
+
+    marginals.lp.solve = counted  # type: ignore[method-assign]
+    r = pm.solve(time_limit_s=10)
+    assert r.report is not None and r.report.candidate == "repaired"
+    assert runs == [0.0]  # answered from the repair's LP: no HiGHS run
+    assert r.marginal_prices == {"heat": (42.0, 33.0), "gas": (30.0, 30.0)}
+    # a separate fixed LP on the same plan gives the same prices
+    pm.solver.fixed_lps.clear()
+    fresh = MarginalPrices(pm)()
+    assert not fresh.reused and fresh.highs_seconds > 0
+    assert fresh.prices == r.marginal_prices
+
+
+def test_memo_is_emptied_when_parameters_change() -> None:
+    pm, inputs = marginal_case()
+    pm.update(inputs)
+    pm.solve(time_limit_s=10)
+    lp = pm._marginals.lp
+    before = lp.solve()
+    assert before.reused  # the prices' LP, asked for again on the unchanged model
+    heat = [15.0, 4.0]  # less heat in period 1: the same commitments, a cheaper LP
+    pm.update(dataclasses.replace(inputs, forecasts={**inputs.forecasts, "heat_fc": heat}))
+    pm.solver._update_parameters()
+    res = lp.solve()
+    assert not res.reused and res.optimal
+    assert res.objective is not None and before.objective is not None
+    assert res.objective < before.objective - 1.0
+
+
+_WARM_FIRST = """
+import dataclasses, json, pickle, sys
+from pathlib import Path
+from models.inputs import ModelInputs
+from models.plant_model import PlantModel
+from optimizer.config.loader import load_config
+case = Path(sys.argv[1])
+cfg = load_config(case / "config.yaml").config
+inputs = ModelInputs.from_state_file(case / "state.json", cfg)
+first = pickle.loads(Path(sys.argv[2]).read_bytes())
+pm = PlantModel(cfg)
+columns = dataclasses.replace(first.columns, model=pm.token)
+pm.update(dataclasses.replace(inputs, previous_plan=dataclasses.replace(first, columns=columns)))
+print(json.dumps(pm.solve(time_limit_s=10).report.candidates))
+"""
+
+
+def test_a_fixed_lp_as_a_process_first_run_leaves_the_planner_working(tmp_path: Path) -> None:
+    # a warm start from a plan made elsewhere: the process's first HiGHS run is the repair
+    # LP (a fresh interpreter: in this one the scheduler is sized already)
+    pm, inputs = marginal_case()
+    pm.update(inputs)
+    plan = tmp_path / "plan.pkl"
+    plan.write_bytes(pickle.dumps(pm.solve(time_limit_s=10)))
+    out = subprocess.run(
+        [sys.executable, "-c", _WARM_FIRST, str(CASE), str(plan)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    tried = json.loads(out.stdout.strip().splitlines()[-1])
+    # before: every run after the repair LP failed at once ("Not Set"), no plan but that one
+    assert tried["repaired"] is not None and tried["full MIP"] is not None, out.stdout
