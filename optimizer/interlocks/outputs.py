@@ -44,12 +44,12 @@ def limit_setpoint(
     operator_min: float | None = None,
     operator_max: float | None = None,
 ) -> SetpointDecision:
-    def held(reason: str, clamped: float | None = None) -> SetpointDecision:
+    def held(reason: str) -> SetpointDecision:
         return SetpointDecision(
             tag=tag,
             current=current,
             proposed=proposed,
-            clamped_to=clamped,
+            clamped_to=None,
             to_write=None,
             reason=reason,
         )
