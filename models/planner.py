@@ -164,6 +164,14 @@ class Planner:
             # moves along the horizon cycle by cycle: a plan's later hours get better too
             later = not full and not cold and self.cols.steps > self._head
             limit = (share if full or later else 1.0) * left
+            if out.best is not None and out.best.unmet:
+                # short of supply after the repair: the time goes where the shortfall can be
+                # removed (units free around it); a neighbourhood that ends early (solved, or
+                # nothing there) leaves the rest to the full MIP, which may prove the
+                # shortfall is the optimum (a golden case: unmet demand there is optimal).
+                # Measured at 10 % noise: with half the time it left 1.3 MWh unmet in a cycle
+                # where the neighbourhoods without a full MIP after them found a plan without
+                limit = left
             r = self._neighbourhood(base, out.best is not None, free, limit, gap)
             highs_s += r.highs_seconds
             out.tried["neighbourhood"] = r.objective

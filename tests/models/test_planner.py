@@ -283,3 +283,32 @@ def test_repair_covers_a_shortfall_with_units_switched_on() -> None:
     _, cand, free = pl._repair(first.columns.x, 0.5, rules, t + 10, 1e-6, t)
     assert cand is not None and not cand.unmet  # covered without a MIP
     assert free[:, 10:16].all()  # the neighbourhood decides which units start there
+
+
+def test_short_of_supply_after_the_repair_the_neighbourhood_gets_the_time() -> None:
+    pm, inputs = utility()
+    assert pm.planner is not None
+    pm.update(inputs)
+    first = pm.solve(time_limit_s=10)
+    heat = list(inputs.forecasts["heat_fc"])
+    heat[10] = 80.0  # beyond every unit together: unmet demand is the optimum
+    short = dataclasses.replace(
+        later(inputs, 0, first), forecasts={**inputs.forecasts, "heat_fc": heat}
+    )
+    pl = pm.planner
+    shares: list[float] = []
+    original = pl._neighbourhood
+
+    def recorded(base, is_plan, free, limit, gap):  # type: ignore[no-untyped-def]
+        shares.append(limit / (deadline[0] - time.perf_counter()))
+        return original(base, is_plan, free, limit, gap)
+
+    pl._neighbourhood = recorded  # type: ignore[method-assign]
+    pl.root_s = 0.0  # a full MIP follows
+    deadline = [time.perf_counter() + 5.0]
+    pm.update(short)
+    r = pm.solve(time_limit_s=5, mip_gap=1e-6)
+    assert r.report is not None and r.unmet and r.has_safe_plan
+    assert shares and shares[0] > 0.9  # the whole time left, not the half before a full MIP
+    # (that a full MIP still runs when the neighbourhood ends early, and proves unmet demand
+    # optimal: golden case grid_no_import_and_export)
