@@ -12,11 +12,15 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from models.plant_model import PlantModel
+from optimizer.config.loader import load_config
 from optimizer.cycle.image import CycleImage
 from optimizer.decisions.record import DecisionRecord, InputRecord
 from optimizer.decisions.store import CACHE_KIB, DecisionLog
@@ -131,3 +135,24 @@ def test_decision_log_page_cache_stays_at_its_bound(tmp_path: Path) -> None:
     # measured: 4.5 MB of log; 1.7 MB of SQLite memory with the bound, 5.2 MB without
     assert size > 2 * CACHE_KIB * 1024, size  # the log outgrew the cache bound
     assert used < 1.5 * CACHE_KIB * 1024, used  # the cache did not
+
+
+def test_shifting_the_plan_by_every_step_keeps_nothing() -> None:
+    # the planner shifts the last plan by the steps elapsed since it was made: a map kept
+    # per shift held one int per column for every shift seen (8 MB at 20 x 96), filling
+    # over a long run as outages and sheds produced new shifts (issue 15, the large soak)
+    cfg = load_config(REPO / "config" / "utility.yaml").config
+    pm = PlantModel(cfg)
+    assert pm.planner is not None
+    cols = pm.planner.cols
+    x = np.zeros(cols.n)
+    cols.shift(x, 1)  # numpy's own first-use allocations
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for k in range(cols.steps):
+            cols.shift(x, k)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 8 * cols.n, (kept, cols.n, cols.steps)  # less than one vector
