@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import ctypes.util
 import gc
 import json
 import random
@@ -32,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.inputs import required_tags
+from optimizer import allocator
 from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagRole
 from optimizer.decisions.store import DecisionLog
@@ -41,6 +44,28 @@ from tests.loop.test_memory import live_images
 from tests.loop.test_soak import FAULT_TAGS, START, perturb, rss_mb
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def sqlite_mb() -> float:
+    """SQLite's own allocations in this process (page caches, statements)."""
+    lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return float(lib.sqlite3_memory_used()) / 2**20
+
+
+def heap_line() -> dict[str, float]:
+    """Where the RSS is: C heap in use / free inside the allocator / arenas, SQLite,
+    Python's allocated blocks."""
+    st = allocator.stats()
+    out = {"sqlite_mb": sqlite_mb(), "py_blocks_k": sys.getallocatedblocks() / 1000}
+    if st is not None:
+        out |= {
+            "in_use_mb": st.in_use_mb,
+            "free_mb": st.free_mb,
+            "mmapped_mb": st.mmapped_mb,
+            "arenas": st.arenas,
+        }
+    return out
 
 
 def large_config(time_limit_s: float) -> PlantConfig:
@@ -90,6 +115,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(7)
     log_path = Path(tempfile.mkdtemp()) / "soak.sqlite"
     curve: list[tuple[int, float]] = []
+    heap: list[tuple[int, dict[str, float]]] = []
+    trimmed: list[tuple[int, float]] = []
     outcomes: dict[str, int] = {}
     snap: tracemalloc.Snapshot | None = None
     t0 = time.perf_counter()
@@ -104,15 +131,28 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             for n in range(1, args.cycles + 1):
                 s = await loop.cycle(sim_seconds=perturb(sim, rng, tags))
                 outcomes[s.outcome] = outcomes.get(s.outcome, 0) + 1
+                if args.trim_each_cycle:
+                    allocator.trim()
                 if n % args.every == 0 or n in (100, warmup, args.cycles):
                     gc.collect()
                     curve.append((n, rss_mb()))
                     rate = n / (time.perf_counter() - t0)
-                    print(f"  cycle {n:>6}: RSS {curve[-1][1]:7.1f} MB  ({rate:.1f} cycles/s)")
+                    line = f"  cycle {n:>6}: RSS {curve[-1][1]:7.1f} MB  ({rate:.1f} cycles/s)"
+                    if args.heap:
+                        h = heap_line()
+                        heap.append((n, h))
+                        line += "  " + " ".join(f"{k} {v:.2f}" for k, v in h.items())
+                    if args.probe_trim:  # how much of the RSS is free memory held
+                        allocator.trim()
+                        trimmed.append((n, rss_mb()))
+                        line += f"  after malloc_trim {trimmed[-1][1]:.1f} MB"
+                    print(line)
                     if args.tracemalloc and n == warmup:
                         tracemalloc.start(1)  # from here on: RSS includes its own tables
                         snap = tracemalloc.take_snapshot()
                     elif args.tracemalloc and n > warmup:
+                        traced = tracemalloc.get_traced_memory()[0] / 2**20
+                        print(f"    Python heap traced since warm-up: {traced:.2f} MB")
                         now = tracemalloc.take_snapshot()
                         if snap is not None:
                             top_growth(snap, now)
@@ -153,6 +193,9 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "dcs_violations": violations[:3],
         "live_images": images,
         "tracemalloc": args.tracemalloc,
+        "heap": heap,
+        "rss_after_probe_trim_mb": trimmed,
+        "trim_each_cycle": args.trim_each_cycle,
     }
 
 
@@ -165,6 +208,19 @@ def main() -> None:
     ap.add_argument("--target", type=int, default=10_000, help="cycles to extrapolate to")
     ap.add_argument("--time-limit", type=float, default=None, help="solver limit (s)")
     ap.add_argument("--tracemalloc", action="store_true", help="top growth lines per sample")
+    ap.add_argument(
+        "--heap",
+        action="store_true",
+        help="per sample: C heap in use / free in the allocator / arenas, SQLite, Python blocks",
+    )
+    ap.add_argument(
+        "--probe-trim",
+        action="store_true",
+        help="per sample: malloc_trim(0), then RSS again (how much was free memory held)",
+    )
+    ap.add_argument(
+        "--trim-each-cycle", action="store_true", help="malloc_trim(0) after every cycle"
+    )
     args = ap.parse_args()
     if args.time_limit is None:
         args.time_limit = 1.0 if args.large else 0.5
