@@ -34,6 +34,7 @@ from models.commitment import BoolGrid, UnitRules, repair_commitment, transition
 from models.fixed_lp import FixedLp
 from models.highs_run import MIN_RUN_S, HighsRuns, Run
 from models.plan_columns import FloatArray, PlanColumns
+from models.relaxation import LightRelaxation
 from models.solver import PersistentHighs, RawSolve
 from optimizer.config.plant import ConverterUnit
 
@@ -59,6 +60,7 @@ class PlannerOptions:
     threads: int = 1
     neighbourhood_share: float = 0.5  # of the time left, when a full MIP follows
     cold_lp_share: float = 0.8  # of the time left, for the LP relaxation of a cold start
+    light_cold_lp: bool = True  # that LP without min up/down and later ramp rows (relaxation.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +102,7 @@ class Planner:
         self.cols = PlanColumns(m, {id(v): c for v, c in solver._columns})
         self.runs = HighsRuns(solver, options.threads)
         self.fixed_lp = FixedLp(solver)
+        self.light = LightRelaxation(m, solver)
         self._on = self.cols.on.ravel()
         self._on_lo, self._on_hi = self.runs.bounds(self._on)
         self._all_int = self.cols.integer
@@ -230,7 +233,10 @@ class Planner:
         runs = self.runs
         runs.set_integrality(self._all_int, integer=False)
         try:
-            return runs.run(time_limit_s=limit, gap=gap, mip=False)
+            if not self.options.light_cold_lp:
+                return runs.run(time_limit_s=limit, gap=gap, mip=False)
+            with self.light.freed():
+                return runs.run(time_limit_s=limit, gap=gap, mip=False)
         finally:
             runs.set_integrality(self._all_int, integer=True)
 
