@@ -60,7 +60,7 @@ class PlannerOptions:
     threads: int = 1
     neighbourhood_share: float = 0.5  # of the time left, when a full MIP follows
     cold_lp_share: float = 0.8  # of the time left, for the LP relaxation of a cold start
-    light_cold_lp: bool = True  # that LP without min up/down and later ramp rows (relaxation.py)
+    light_cold_lp: bool = True  # that LP without min up/down, later ramp, restart rows
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,10 +44,11 @@ def test_light_lp_frees_min_up_down_and_later_ramp_rows_and_puts_them_back() -> 
     light = pm.planner.light
     hm = pm.solver.opt._solver_model
     m = pm.m
-    # min up/down rows of the five units, ramp rows after period 0 of the four with ramps
-    expected = len(m.c_min_up) + len(m.c_min_down)
+    # min up/down and no-restart rows of the five units, ramp rows after period 0 of the
+    # four with ramps
+    expected = len(m.c_min_up) + len(m.c_min_down) + len(m.c_su_sd)
     expected += len(m.c_ramp_up) + len(m.c_ramp_down) - 2 * 4
-    assert len(light.rows) == expected == 2 * 5 * STEPS + 2 * 4 * (STEPS - 1)
+    assert len(light.rows) == expected == 3 * 5 * STEPS + 2 * 4 * (STEPS - 1)
     con_map = pm.solver.opt._pyomo_con_to_solver_con_map
     kept = [con_map[m.c_ramp_up["chp1", 0]], con_map[m.c_balance["heat", 3]]]
     lo, up = _bounds(hm)
