@@ -55,8 +55,12 @@ class HighsRuns:
         # call takes the GIL: cheap while the event loop waits for I/O, as it mostly does)
         self._deadline = math.inf
         self.stretch = 1.0  # how far MIP runs overran their limits lately (1.0: not)
-        hm.cbMipInterrupt.subscribe(self._stop_at_deadline)
-        hm.cbSimplexInterrupt.subscribe(self._stop_at_deadline)
+        # active only during these runs: in any other run on the instance (Pyomo's solve,
+        # the fixed LPs) they were Python calls for nothing (~1,400 in a 20 x 96 fixed LP)
+        self._callbacks = (hm.cbMipInterrupt, hm.cbSimplexInterrupt)
+        for event in self._callbacks:
+            event.subscribe(self._stop_at_deadline)
+            hm.stopCallback(event.callback_type)
 
     def _stop_at_deadline(self, event: Any) -> None:
         # always set: HiGHS keeps the flag, so a True left from the last run must be undone
@@ -86,10 +90,11 @@ class HighsRuns:
         t0 = hm.getRunTime()
         t_wall = time.perf_counter()
         self._deadline = t_wall + limit
+        for event in self._callbacks:
+            hm.startCallback(event.callback_type)
         try:
             hm.run()
         except Exception as e:  # a HiGHS failure is a status, never an exception upward
-            self._deadline = math.inf
             return Run(
                 termination=f"error: {type(e).__name__}: {e}",
                 x=None,
@@ -97,7 +102,10 @@ class HighsRuns:
                 bound=None,
                 highs_seconds=0.0,
             )
-        self._deadline = math.inf  # Pyomo's own solves on this instance are not limited
+        finally:
+            self._deadline = math.inf  # Pyomo's own solves on this instance are not limited
+            for event in self._callbacks:
+                hm.stopCallback(event.callback_type)
         seconds = hm.getRunTime() - t0
         if mip and limit > 0.05:
             ratio = (time.perf_counter() - t_wall) / limit
@@ -131,9 +139,8 @@ class HighsRuns:
     def set_integrality(self, cols: IntArray, integer: bool) -> None:
         if len(cols):
             kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
-            self.hm.changeColsIntegrality(
-                len(cols), cols.astype(np.int32), np.array([kind] * len(cols))
-            )
+            kinds = np.full(len(cols), kind, dtype=np.uint8)  # not a list of enums: 0.4 ms
+            self.hm.changeColsIntegrality(len(cols), cols.astype(np.int32), kinds)
 
     def load(self, x: FloatArray) -> None:
         """A plan into the Pyomo variables (what the result is extracted from)."""

@@ -221,8 +221,9 @@ class PersistentHighs:
     def load_values(self, values: Sequence[float] | npt.NDArray[np.float64]) -> None:
         """A plan given in HiGHS's column order into the Pyomo variables."""
         self.col_values = values  # the plan by HiGHS column (FixedLp fixes from it)
+        floats = values.tolist() if isinstance(values, np.ndarray) else values  # ~1 ms less
         for var, col in self._columns:
-            var.set_value(float(values[col]), skip_validation=True)
+            var.set_value(floats[col], skip_validation=True)
         StaleFlagManager.mark_all_as_stale(delayed=True)
 
     def solve(self, *, time_limit_s: float, mip_gap: float, warm: bool = False) -> RawSolve:

@@ -3,7 +3,9 @@
 - the repaired plan's fixed LP is the marginal-price LP when that plan is kept: its duals
   are used (no second HiGHS run) and give the prices a separate fixed LP gives;
 - HiGHS's thread scheduler is one per process: the first run decides its size for every
-  instance, so a fixed LP as a process's first run must not leave it at all cores.
+  instance, so a fixed LP as a process's first run must not leave it at all cores;
+- the planner's deadline callbacks are active in its own runs only, not in every run of the
+  instance (a fixed LP: ~1,400 Python calls at 20 x 96).
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from models.highs_run import HighsRuns
 from models.inputs import ModelInputs
 from models.marginal import MarginalPrices
 from models.plant_model import PlantModel
@@ -109,3 +115,24 @@ def test_a_fixed_lp_as_a_process_first_run_leaves_the_planner_working(tmp_path: 
     tried = json.loads(out.stdout.strip().splitlines()[-1])
     # before: every run after the repair LP failed at once ("Not Set"), no plan but that one
     assert tried["repaired"] is not None and tried["full MIP"] is not None, out.stdout
+
+
+def test_deadline_callbacks_only_in_the_planners_own_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = HighsRuns._stop_at_deadline
+
+    def counted(self: HighsRuns, event: Any) -> None:
+        calls.append(1)
+        original(self, event)
+
+    monkeypatch.setattr(HighsRuns, "_stop_at_deadline", counted)
+    cfg = load_config(ROOT / "config" / "utility.yaml").config
+    pm = PlantModel(cfg)  # subscribes the (counted) deadline callbacks
+    pm.update(ModelInputs.from_state_file(ROOT / "config" / "utility-state.json", cfg))
+    r = pm.solve(time_limit_s=2)
+    assert r.has_safe_plan and calls  # the planner's runs ask whether to stop
+    calls.clear()
+    pm.planner = None  # one MIP through Pyomo, then the prices' fixed LP: not the planner's
+    pm.solver.fixed_lps.clear()
+    pm.solve(time_limit_s=1)
+    assert not calls
