@@ -13,7 +13,7 @@ from pathlib import Path
 
 from optimizer.sim import FaultKind, SimulatedPlant
 from tests.loop.conftest import assert_writes_valid, demo_config, make_loop
-from tests.loop.test_memory import live_images
+from tests.loop.test_memory import live_images, rss_mb
 
 CYCLES = 500
 FAULT_TAGS = [
@@ -46,12 +46,6 @@ def perturb(sim: SimulatedPlant, rng: random.Random, fault_tags: Sequence[str]) 
     elif r < 0.25:
         sim.set_permissive(True)
     return rng.choice([60.0, 600.0, 1800.0])
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[1])
-    return pages * 4096 / 2**20
 
 
 async def test_soak_500_cycles_with_random_faults(tmp_path: Path) -> None:
