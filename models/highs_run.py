@@ -55,6 +55,7 @@ class HighsRuns:
         # call takes the GIL: cheap while the event loop waits for I/O, as it mostly does)
         self._deadline = math.inf
         self.stretch = 1.0  # how far MIP runs overran their limits lately (1.0: not)
+        self._col_index = np.zeros(0, dtype=np.int32)  # 0..n-1, for a whole-plan MIP start
         # active only during these runs: in any other run on the instance (Pyomo's solve,
         # the fixed LPs) they were Python calls for nothing (~1,400 in a 20 x 96 fixed LP)
         self._callbacks = (hm.cbMipInterrupt, hm.cbSimplexInterrupt)
@@ -82,11 +83,8 @@ class HighsRuns:
         hm.setOptionValue("time_limit", limit if mip else self.lp_time_limit(limit))
         hm.setOptionValue("mip_rel_gap", gap)
         hm.setOptionValue("threads", self.threads)
-        if start is not None:
-            sol = highspy.HighsSolution()
-            sol.col_value = start.tolist()
-            sol.value_valid = True
-            hm.setSolution(sol)
+        if start is not None:  # every column given: HiGHS checks it as a MIP start
+            hm.setSolution(len(start), self._all_cols(len(start)), start)
         t0 = hm.getRunTime()
         t_wall = time.perf_counter()
         self._deadline = t_wall + limit
@@ -123,6 +121,11 @@ class HighsRuns:
         else:
             bound = obj if term == "optimal" else None
         return Run(termination=term, x=x, objective=obj, bound=bound, highs_seconds=seconds)
+
+    def _all_cols(self, n: int) -> npt.NDArray[np.int32]:
+        if len(self._col_index) != n:
+            self._col_index = np.arange(n, dtype=np.int32)
+        return self._col_index
 
     def lp_time_limit(self, seconds: float) -> float:
         """The ``time_limit`` option that gives an LP solve ``seconds`` from now."""

@@ -136,3 +136,30 @@ def test_deadline_callbacks_only_in_the_planners_own_runs(monkeypatch: pytest.Mo
     pm.solver.fixed_lps.clear()
     pm.solve(time_limit_s=1)
     assert not calls
+
+
+def test_fixed_lp_hands_its_basis_over_only_when_highs_has_none() -> None:
+    pm, inputs = marginal_case()
+    pm.update(inputs)
+    pm.solve(time_limit_s=10)
+    assert pm.planner is not None
+    lp = pm._marginals.lp
+    values = lp.current_values()
+    pm.solver.fixed_lps.clear()
+    assert lp.solve(values).optimal  # this LP's basis is kept
+    pm.planner.runs.run(time_limit_s=10, gap=0.0)  # a MIP run: HiGHS drops its basis
+    hm = pm.solver.opt._solver_model
+    handed: list[int] = []
+    set_basis = hm.setBasis
+
+    def counted(*a: Any) -> Any:
+        handed.append(1)
+        return set_basis(*a)
+
+    hm.setBasis = counted
+    pm.solver.fixed_lps.clear()
+    assert lp.solve(values).optimal and handed == [1]  # after the MIP: the kept basis
+    other = values.copy()
+    other[0] = 1.0 - other[0]
+    lp.solve(other)
+    assert handed == [1]  # after an LP HiGHS's own basis is valid: not handed over again
