@@ -17,9 +17,10 @@ import numpy as np
 
 from models.commitment import UnitRules, repair_commitment, unit_rules
 from models.inputs import ModelInputs
-from models.planner import Candidate
+from models.planner import Candidate, TierRun
 from models.plant_model import PlantModel
 from models.result import PlanResult
+from models.solver import RawSolve
 from optimizer.config.loader import load_config, load_config_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -312,3 +313,29 @@ def test_short_of_supply_after_the_repair_the_neighbourhood_gets_the_time() -> N
     assert shares and shares[0] > 0.9  # the whole time left, not the half before a full MIP
     # (that a full MIP still runs when the neighbourhood ends early, and proves unmet demand
     # optimal: golden case grid_no_import_and_export)
+
+
+def test_a_cheaper_mip_plan_short_of_supply_is_offered_covered() -> None:
+    pm, inputs = utility()
+    assert pm.planner is not None
+    pl = pm.planner
+    pm.update(inputs)
+    first = pm.solve(time_limit_s=10)
+    assert first.columns is not None and not first.unmet
+    pl.runs.push_parameters()
+    rules = unit_rules(pm.m, pl.units)
+    t = time.perf_counter()
+    best = Candidate(name="repaired", x=first.columns.x, objective=1e9, unmet=False, at_s=0.0)
+    # a MIP's plan that left heat unmet in period 10 (every unit off there) but came out
+    # cheaper than the best plan: its commitments elsewhere are worth keeping
+    x = first.columns.x.copy()
+    x[pl.cols.on[:, 10]] = 0.0
+    x[pl._unmet_grid[:, 10]] = 5.0
+    short = Candidate(name="later window", x=x, objective=1e9 - 1.0, unmet=True, at_s=0.0)
+    raw = RawSolve(termination="optimal", has_solution=True, objective=None, bound=None, seconds=0)
+    out = TierRun(raw=raw, best=best)
+    pl._offer_mip(out, short, rules, t + 10, 1e-6, t)
+    covered = out.tried.get("later window, covered")
+    assert covered is not None and covered < 1e9  # its commitments, units on around t = 10
+    assert out.best is not None and out.best.name == "later window, covered"
+    assert not out.best.unmet
