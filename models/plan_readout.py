@@ -82,8 +82,11 @@ def plan_decisions(
     moves: dict[str, float] = {}
     if comp:
         for k, mv in comp.mvs.items():
-            sp[mv.cfg.tag] = pyo.value(m.u[k])
-            moves[mv.name] = pyo.value(m.u[k] - m.u_now[k])
+            now, u = pyo.value(m.u_now[k]), pyo.value(m.u[k])
+            if mv.cfg.step:  # whole steps: HiGHS holds integers to ~1e-6, which is no move
+                u = now + mv.cfg.step * round(pyo.value(m.nstep[k]))
+            sp[mv.cfg.tag] = u
+            moves[mv.name] = u - now
         for c, cv in comp.cvs.items():
             cvs[cv.name] = pyo.value(m.y[c])
     return {k: _clean(v) for k, v in sp.items()}, cvs, moves

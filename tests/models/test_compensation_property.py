@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.inputs import ModelInputs
+from models.plan_readout import plan_decisions
 from models.plant_model import PlantModel
 from optimizer.config.schema import PlantConfig
 
@@ -90,3 +91,51 @@ def test_mvs_within_hard_bounds_and_move_limits(case: tuple[PlantConfig, dict[st
         if mv.step:
             k = (v - now) / mv.step
             assert abs(k - round(k)) < 1e-6
+
+
+def test_a_stepped_mv_moves_in_whole_steps_whatever_the_integrality_tolerance() -> None:
+    """HiGHS accepts an integer within ~1e-6 (a step count of -1.0000000001e-6 was seen): the
+    setpoint read from the plan is the current value plus whole steps, never a sliver."""
+    tags: dict[str, Any] = {
+        "cv1": {"node": "s=cv1", "role": "measurement"},
+        "mv0": {
+            "node": "s=mv0",
+            "role": "setpoint",
+            "setpoint": {"min": 0, "max": 100, "max_up": 10, "max_down": 10},
+        },
+    }
+    cfg = PlantConfig.model_validate(
+        {
+            "plant": {"name": "p"},
+            "connection": {
+                "endpoint": "opc.tcp://127.0.0.1:1",
+                "namespace_uri": "urn:p",
+                "security": {"policy": "None", "mode": "None"},
+            },
+            "cycle": {"period_s": 60, "solver_time_limit_s": 10, "horizon_steps": 1},
+            "tags": tags,
+            "carriers": {"heat": {"unit": "MW"}},
+            "units": {},
+            "compensation": {
+                "b": {
+                    "cvs": {"c1": {"tag": "cv1", "target": 10.0, "priority": 1}},
+                    "mvs": {"mv0": {"tag": "mv0", "move_cost": 0, "step": 2.0}},
+                    "gains": {"c1": {"mv0": 1.0}},
+                }
+            },
+            "objectives": {"terms": [{"term": "deviation"}]},
+            "interlocks": {},
+        }
+    )
+    model = PlantModel(cfg)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    model.update(ModelInputs(start=start, values={"mv0": 50.0, "cv1": 4.0}, forecasts={}))
+    r = model.solve(time_limit_s=10)
+    assert r.setpoints["mv0"] == 56.0  # CV 4 -> target 10 with gain 1: three steps of 2
+    m = model.m
+    # what a solver may hand back for "three steps": 3 - 1e-6 steps
+    m.nstep["mv0"].set_value(3 - 1.0000000001e-6, skip_validation=True)
+    m.u["mv0"].set_value(50.0 + 2.0 * (3 - 1.0000000001e-6), skip_validation=True)
+    setpoints, _, moves = plan_decisions(m, cfg, model.comp)
+    assert setpoints["mv0"] == 56.0
+    assert moves["mv0"] == 6.0
