@@ -41,6 +41,7 @@ from optimizer.config.plant import ConverterUnit
 UNMET_EPS = 1e-6
 ROUND_UP_EPS = 1e-4  # an LP commitment above this is rounded up to on (cold start)
 COVER_SHARE = 0.03  # of a tier's time, kept after its MIPs to cover a plan's shortfall
+MIN_WINDOW_S = 0.05  # a further later window only with this much time left
 
 
 def free_head_steps(steps: int) -> int:
@@ -183,14 +184,21 @@ class Planner:
             out.tried["neighbourhood"] = r.objective
             cand = self._candidate("neighbourhood", r, t_begin)
             highs_s += self._offer_mip(out, cand, rules, deadline, gap, t_begin)
-            if later and out.best is not None:
+            # one window after the other while each is solved before the time is up (at
+            # 10 % noise, 20 x 96 @ 2 s, cycles ended 0.5-1 s early after one window)
+            n = 0
+            while later and out.best is not None and end - time.perf_counter() > MIN_WINDOW_S:
                 r = self._neighbourhood(
                     out.best.x, True, self._later_window(), end - time.perf_counter(), gap
                 )
+                n += 1
                 highs_s += r.highs_seconds
-                out.tried["later window"] = r.objective
+                out.tried["later window" + (f" {n}" if n > 1 else "")] = r.objective
                 cand = self._candidate("later window", r, t_begin)
                 highs_s += self._offer_mip(out, cand, rules, deadline, gap, t_begin)
+                later = r.termination == "optimal" and n < len(
+                    range(self._head, self.cols.steps, self._head)
+                )
         term = "time_limit"
         left = (end if out.best is not None else deadline) - time.perf_counter()
         if full and (left > MIN_RUN_S or out.best is None):

@@ -339,3 +339,18 @@ def test_a_cheaper_mip_plan_short_of_supply_is_offered_covered() -> None:
     assert covered is not None and covered < 1e9  # its commitments, units on around t = 10
     assert out.best is not None and out.best.name == "later window, covered"
     assert not out.best.unmet
+
+
+def test_later_windows_follow_each_other_while_time_is_left() -> None:
+    cfg = load_config(ROOT / "config" / "utility.yaml").config  # 96 periods: 5 later windows
+    pm = PlantModel(cfg)
+    assert pm.planner is not None
+    inputs = ModelInputs.from_state_file(ROOT / "config" / "utility-state.json", cfg)
+    pm.update(inputs)
+    first = pm.solve(time_limit_s=5)
+    pm.planner.root_s = 1e9  # no full MIP: the time after the neighbourhood is the windows'
+    pm.update(later(inputs, 0, first))
+    r = pm.solve(time_limit_s=5)
+    assert r.report is not None
+    # the same cycle from its own plan: each window is solved quickly, the next one follows
+    assert "later window" in r.report.candidates and "later window 2" in r.report.candidates
