@@ -184,21 +184,8 @@ class Planner:
             out.tried["neighbourhood"] = r.objective
             cand = self._candidate("neighbourhood", r, t_begin)
             highs_s += self._offer_mip(out, cand, rules, deadline, gap, t_begin)
-            # one window after the other while each is solved before the time is up (at
-            # 10 % noise, 20 x 96 @ 2 s, cycles ended 0.5-1 s early after one window)
-            n = 0
-            while later and out.best is not None and end - time.perf_counter() > MIN_WINDOW_S:
-                r = self._neighbourhood(
-                    out.best.x, True, self._later_window(), end - time.perf_counter(), gap
-                )
-                n += 1
-                highs_s += r.highs_seconds
-                out.tried["later window" + (f" {n}" if n > 1 else "")] = r.objective
-                cand = self._candidate("later window", r, t_begin)
-                highs_s += self._offer_mip(out, cand, rules, deadline, gap, t_begin)
-                later = r.termination == "optimal" and n < len(
-                    range(self._head, self.cols.steps, self._head)
-                )
+            if later and out.best is not None:
+                highs_s += self._later_window_run(out, 1, rules, end, deadline, gap, t_begin)
         term = "time_limit"
         left = (end if out.best is not None else deadline) - time.perf_counter()
         if full and (left > MIN_RUN_S or out.best is None):
@@ -221,6 +208,20 @@ class Planner:
                 bound = r.bound if bound is None else max(bound, r.bound)
             term = r.termination
             highs_s += self._offer_mip(out, cand, rules, deadline, gap, t_begin)
+        # time left (a window solved early; MIP limits shortened after overruns): further
+        # windows, one after the other (at 10 % noise, 20 x 96 @ 2 s, cycles ended 0.5-1 s
+        # early with one window)
+        n = 1 + ("later window" in out.tried)
+        while (
+            opt.neighbourhood
+            and not cold
+            and out.best is not None
+            and term != "optimal"
+            and n <= len(range(self._head, self.cols.steps, self._head))
+            and end - time.perf_counter() > MIN_WINDOW_S
+        ):
+            highs_s += self._later_window_run(out, n, rules, end, deadline, gap, t_begin)
+            n += 1
         best = out.best
         if best is not None:
             self.runs.load(best.x)
@@ -350,6 +351,25 @@ class Planner:
         if r.x is None or r.termination != "optimal":
             return np.ones((cols.on.shape[0], int(near.sum())), dtype=bool), x
         return np.asarray(r.x[cols.on[:, near]] > ROUND_UP_EPS, dtype=bool), r.x
+
+    def _later_window_run(
+        self,
+        out: TierRun,
+        n: int,
+        rules: list[UnitRules],
+        end: float,
+        deadline: float,
+        gap: float,
+        t_begin: float,
+    ) -> float:
+        """The next later window from the best plan, until ``end``; its HiGHS seconds."""
+        assert out.best is not None
+        r = self._neighbourhood(
+            out.best.x, True, self._later_window(), end - time.perf_counter(), gap
+        )
+        out.tried["later window" + (f" {n}" if n > 1 else "")] = r.objective
+        cand = self._candidate("later window", r, t_begin)
+        return r.highs_seconds + self._offer_mip(out, cand, rules, deadline, gap, t_begin)
 
     def _later_window(self) -> BoolGrid:
         """The next window of the horizon after the first hours (one more each call)."""
