@@ -30,6 +30,7 @@ _STATUS = {
     highspy.HighsModelStatus.kInterrupt: "time_limit",  # our deadline callback stopped it
 }
 MIN_RUN_S = 0.005  # an optional step with less time left is not started
+STRETCH_MIN_S = 0.25  # MIP runs with shorter limits do not change ``stretch``
 _FLOOR_S = 1e-6  # HiGHS needs a positive limit
 
 
@@ -105,7 +106,8 @@ class HighsRuns:
             for event in self._callbacks:
                 hm.stopCallback(event.callback_type)
         seconds = hm.getRunTime() - t0
-        if mip and limit > 0.05:
+        # (from runs given some time: a short window's fixed start-up cost is no overrun)
+        if mip and limit > STRETCH_MIN_S:
             ratio = (time.perf_counter() - t_wall) / limit
             # up at once on an overrun, down slowly once runs end in time again
             self.stretch = max(1.0, ratio if ratio > self.stretch else 0.9 * self.stretch)

@@ -41,7 +41,7 @@ from optimizer.config.plant import ConverterUnit
 UNMET_EPS = 1e-6
 ROUND_UP_EPS = 1e-4  # an LP commitment above this is rounded up to on (cold start)
 COVER_SHARE = 0.03  # of a tier's time, kept after its MIPs to cover a plan's shortfall
-MIN_WINDOW_S = 0.05  # a further later window only with this much time left
+WINDOW_SHARE = 0.1  # a further later window only with this share of a tier's time left
 
 
 def free_head_steps(steps: int) -> int:
@@ -218,7 +218,7 @@ class Planner:
             and out.best is not None
             and term != "optimal"
             and n <= len(range(self._head, self.cols.steps, self._head))
-            and end - time.perf_counter() > MIN_WINDOW_S
+            and end - time.perf_counter() > WINDOW_SHARE * (deadline - t0)
         ):
             highs_s += self._later_window_run(out, n, rules, end, deadline, gap, t_begin)
             n += 1

@@ -163,3 +163,14 @@ def test_fixed_lp_hands_its_basis_over_only_when_highs_has_none() -> None:
     other[0] = 1.0 - other[0]
     lp.solve(other)
     assert handed == [1]  # after an LP HiGHS's own basis is valid: not handed over again
+
+
+def test_a_short_mip_run_does_not_shorten_later_limits() -> None:
+    cfg = load_config(ROOT / "config" / "utility.yaml").config
+    pm = PlantModel(cfg)
+    pm.update(ModelInputs.from_state_file(ROOT / "config" / "utility-state.json", cfg))
+    assert pm.planner is not None
+    runs = pm.planner.runs
+    runs.run(time_limit_s=0.06, gap=0.0)  # HiGHS's fixed start-up alone is past 0.06 s
+    # a ratio from such a run would shorten every later MIP (the neighbourhood too)
+    assert runs.stretch == 1.0
