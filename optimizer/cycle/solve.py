@@ -23,6 +23,11 @@ class SolverBusy(ModelError):
     """The previous solve has not returned yet; this cycle cannot use the model."""
 
 
+def grace_s(time_limit_s: float) -> float:
+    """How long past its time limit a solve is waited for (HiGHS may overrun a little)."""
+    return max(2.0, 0.5 * time_limit_s)
+
+
 class SolveWorker:
     def __init__(self, model: PlantModel, *, time_limit_s: float, mip_gap: float) -> None:
         self.model = model
@@ -44,7 +49,7 @@ class SolveWorker:
         loop = asyncio.get_running_loop()
         fut = self._executor.submit(self._job, inputs)
         self._pending = fut
-        grace = max(2.0, 0.5 * self.time_limit_s)
+        grace = grace_s(self.time_limit_s)
         try:
             return await asyncio.wait_for(
                 asyncio.shield(asyncio.wrap_future(fut, loop=loop)),

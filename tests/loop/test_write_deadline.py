@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from optimizer.plantio.types import WriteReport
+import pytest
+
+from optimizer.plantio.types import Snapshot, WriteReport
 from tests.loop.test_record_before_write import config, make_rig
 from tests.support.fake_plant import FakePlantIO
 
@@ -45,13 +47,42 @@ async def test_a_write_that_never_answers_is_write_failed_within_its_deadline(
         await rig.recorder.aclose()
 
 
-async def test_a_failed_read_holds_and_records_why(tmp_path: Path) -> None:
+async def test_a_failed_read_holds_and_records_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     rig = make_rig(config(), tmp_path / "log.sqlite")
     try:
         rig.io.fail_reads = True
         s = await rig.cycle()
         assert s.outcome == "held_bad_data" and not rig.io.writes
         assert "read failed: fake plant: connection lost" in s.reasons, s.reasons
+        # the console's line says the same
+        line = "cycle 1: read failed: fake plant: connection lost"
+        assert [r.getMessage() for r in caplog.records if r.name == "plantloop.cycle"] == [line]
+    finally:
+        rig.solver.close()
+        await rig.recorder.aclose()
+
+
+class HangingReads(FakePlantIO):
+    """A server that takes every read and never answers."""
+
+    async def read(self) -> Snapshot:
+        await asyncio.sleep(60)
+        return await super().read()
+
+
+async def test_a_read_that_never_answers_holds_within_its_deadline(tmp_path: Path) -> None:
+    cfg = config()
+    cfg = cfg.model_copy(
+        update={"connection": cfg.connection.model_copy(update={"request_timeout_s": 0.2})}
+    )
+    io = HangingReads(WRITABLE, datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    rig = make_rig(cfg, tmp_path / "log.sqlite", io)
+    try:
+        s = await asyncio.wait_for(rig.cycle(), timeout=30)
+        assert s.outcome == "held_bad_data" and not io.writes
+        assert "read failed: batched read did not answer within 0.4 s" in s.reasons, s.reasons
     finally:
         rig.solver.close()
         await rig.recorder.aclose()

@@ -4,7 +4,9 @@ server). The limits are written out here, not taken from the code under test."""
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
+import numpy as np
 import pytest
 from asyncua import ua
 
@@ -37,6 +39,7 @@ def test_integer_node_takes_exactly_its_range(vtype: ua.VariantType, lo: int, hi
 
 def test_a_whole_float_goes_to_an_integer_node_and_a_fraction_is_refused() -> None:
     assert to_variant(7.0, VT.Int32, "t")[1] == 7
+    assert to_variant(np.float32(7.0), VT.Int16, "t")[1] == 7
     with pytest.raises(WriteRefused, match=r"node is Int32; 7.5 is not whole"):
         to_variant(7.5, VT.Int32, "t")
 
@@ -84,3 +87,25 @@ def test_read_back_tolerance(
     vtype: ua.VariantType, sent: object, back: object, equal: bool
 ) -> None:
     assert values_match(sent, back, vtype) is equal  # type: ignore[arg-type]
+
+
+def test_a_whole_decimal_beyond_float_precision_keeps_every_digit() -> None:
+    big = 2**53 + 1  # a float would make it 2**53
+    assert to_variant(Decimal(big), VT.Int64, "t")[1] == big
+
+
+@pytest.mark.parametrize(
+    ("value", "vtype", "message"),
+    [
+        ("1", VT.Double, "tag t: refused, '1' is not a number"),
+        (0.4, VT.Boolean, "tag t: refused, node is Boolean and 0.4 is not 0 or 1"),
+        (1e39, VT.Float, "tag t: refused, 1e+39 does not fit a Float node"),
+        (1.0, VT.String, "tag t: node data type String cannot take a number"),
+    ],
+)
+def test_a_refusal_names_the_tag_and_the_value(
+    value: object, vtype: ua.VariantType, message: str
+) -> None:
+    with pytest.raises(WriteRefused) as e:
+        to_variant(value, vtype, "t")
+    assert str(e.value) == message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -117,3 +118,11 @@ async def test_reused_request_objects_carry_each_cycles_values(
         assert [o.read_back for o in rep.outcomes] == [value, value - 1]
         after = (await plant.read()).readings
         assert (after["boiler1_sp"].value, after["boiler2_sp"].value) == (value, value - 1)
+
+
+async def test_a_read_is_stamped_in_utc(io: tuple[OpcUaPlantIO, SimulatedPlant]) -> None:
+    """A naive local time would shift every age check by the host's UTC offset."""
+    plant, _ = io
+    before = datetime.now(UTC)
+    snap = await plant.read()
+    assert snap.read_at.tzinfo is UTC and before <= snap.read_at <= datetime.now(UTC)
