@@ -4,6 +4,10 @@
     python benchmarks/soak.py --large --cycles 1000  # 20 units x 96 periods, ~1,000 tags;
                                                      # the slope extrapolated to 10,000 cycles
     python benchmarks/soak.py --cycles 3000 --tracemalloc   # where Python memory grows
+    python benchmarks/soak.py --large --cycles 600 --every 50 --time-limit 0.3 --heap --no-trim
+        # where the RSS is (C heap in use / free in the allocator / arenas, SQLite, Python
+        # blocks), without the engine's malloc_trim after each solve; --probe-trim: how
+        # much of the RSS a malloc_trim(0) at each sample returns
 
 The harness of ``tests/loop/test_soak.py``: the simulator in this process (time moves only
 when the loop advances it, so cycles run back to back, no wall-clock waits), random faults,
