@@ -131,6 +131,8 @@ CATEGORIES = {
     "defence": "a second check behind an earlier one that already refuses the same case",
     "covered": "killed by a test outside the area's selection (named in the reason)",
     "cosmetic": "changes nothing anyone reads or the DCS receives (a default no caller uses)",
+    "open": "a test is missing and was not written this run: the reason says which, and why "
+    "what is written stays safe meanwhile",
 }
 # mutmut's exit codes (mutmut.stats.status_by_exit_code)
 STATUS = {0: "survived", 1: "killed", 3: "killed", 36: "timeout", -24: "timeout", 24: "timeout"}

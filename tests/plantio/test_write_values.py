@@ -55,7 +55,10 @@ async def test_out_of_range_integer_is_a_refusal_not_a_lost_connection(
     plant, _ = io
     epoch = (await plant.read()).epoch
     # the simulator's watchdog node is UInt32
-    with pytest.raises(WriteRefused, match=r"outside the UInt32 range"):
+    with pytest.raises(
+        WriteRefused,
+        match=r"^tag plantloop_watchdog: refused, 4294967296 is outside the UInt32 range",
+    ):
         await plant.write({"plantloop_watchdog": 2**32, "boiler1_sp": 8.0}, epoch=epoch)
     assert plant.state.value == "connected"
     rep = await plant.write({"plantloop_watchdog": 2**32 - 1}, epoch=epoch)
