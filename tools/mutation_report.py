@@ -119,9 +119,10 @@ AREAS = {
     "record": Area(
         ("optimizer/cycle/record.py",),
         ("tests/loop/test_record_fields.py",),
-        not_run="Recorder.intent/record/maintain (the log writer thread, covered by the "
-        "simulator tests in tests/loop and tests/decision_log) and cycle/plan_record.py (the "
-        "plan as a picture for people: no write depends on it); the mutants of lines no "
+        not_run="Recorder.intent/record/maintain (the log writer thread, covered by "
+        "tests/loop/test_record_before_write.py and tests/decision_log) and "
+        "cycle/plan_record.py (the plan as a picture for people: no write depends on it); "
+        "the mutants of lines no "
         "selected test runs are not generated (mutate_only_covered_lines)",
     ),
 }
@@ -278,7 +279,7 @@ def report() -> tuple[str, list[str], list[str]]:
         lines += ["", f"## {a['area']}", ""]
         lines += [f"Files: {', '.join(f'`{f}`' for f in a['files'])}.  "]
         lines += [f"Command: `{a['command']}` ({a['ran']}, {a['minutes']} min).  "]
-        lines += [f"Tests: {', '.join(f'`{t}`' for t in a['tests'])}.", ""]
+        lines += [f"Tests: {', '.join(f'`{t}`' for t in a['tests'])}.  ", ""]
         if a.get("not_run"):
             lines[-1:] = [f"Not run: {a['not_run']}.", ""]
         if not a["survivors"]:
