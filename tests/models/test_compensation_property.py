@@ -54,7 +54,12 @@ def plants(draw: st.DrawFn) -> tuple[PlantConfig, dict[str, float]]:
     }
     values["cv1"] = draw(st.floats(-100, 100))
     values["cv2"] = draw(st.floats(-100, 100))
-    cfg = PlantConfig.model_validate(
+    return _plant(tags, {"cvs": cvs, "mvs": mvs, "gains": gains}), values
+
+
+def _plant(tags: dict[str, Any], block: dict[str, Any]) -> PlantConfig:
+    """A one-period plant with no units and one compensation block."""
+    return PlantConfig.model_validate(
         {
             "plant": {"name": "p"},
             "connection": {
@@ -66,12 +71,11 @@ def plants(draw: st.DrawFn) -> tuple[PlantConfig, dict[str, float]]:
             "tags": tags,
             "carriers": {"heat": {"unit": "MW"}},
             "units": {},
-            "compensation": {"b": {"cvs": cvs, "mvs": mvs, "gains": gains}},
+            "compensation": {"b": block},
             "objectives": {"terms": [{"term": "deviation"}]},
             "interlocks": {},
         }
     )
-    return cfg, values
 
 
 @settings(max_examples=60, deadline=None)
@@ -104,28 +108,13 @@ def test_a_stepped_mv_moves_in_whole_steps_whatever_the_integrality_tolerance() 
             "setpoint": {"min": 0, "max": 100, "max_up": 10, "max_down": 10},
         },
     }
-    cfg = PlantConfig.model_validate(
+    cfg = _plant(
+        tags,
         {
-            "plant": {"name": "p"},
-            "connection": {
-                "endpoint": "opc.tcp://127.0.0.1:1",
-                "namespace_uri": "urn:p",
-                "security": {"policy": "None", "mode": "None"},
-            },
-            "cycle": {"period_s": 60, "solver_time_limit_s": 10, "horizon_steps": 1},
-            "tags": tags,
-            "carriers": {"heat": {"unit": "MW"}},
-            "units": {},
-            "compensation": {
-                "b": {
-                    "cvs": {"c1": {"tag": "cv1", "target": 10.0, "priority": 1}},
-                    "mvs": {"mv0": {"tag": "mv0", "move_cost": 0, "step": 2.0}},
-                    "gains": {"c1": {"mv0": 1.0}},
-                }
-            },
-            "objectives": {"terms": [{"term": "deviation"}]},
-            "interlocks": {},
-        }
+            "cvs": {"c1": {"tag": "cv1", "target": 10.0, "priority": 1}},
+            "mvs": {"mv0": {"tag": "mv0", "move_cost": 0, "step": 2.0}},
+            "gains": {"c1": {"mv0": 1.0}},
+        },
     )
     model = PlantModel(cfg)
     start = datetime(2026, 1, 1, tzinfo=UTC)

@@ -8,9 +8,8 @@ availability tags). Every plan is checked against a long solve of the same cycle
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -21,21 +20,15 @@ from models.planner import Candidate, TierRun
 from models.plant_model import PlantModel
 from models.result import PlanResult
 from models.solver import RawSolve
-from optimizer.config.loader import load_config, load_config_text
+from optimizer.config.loader import load_config
+from tests.support.plants import utility_cut
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = 24
 
 
 def utility() -> tuple[PlantModel, ModelInputs]:
-    text = (ROOT / "config" / "utility.yaml").read_text()
-    cfg = load_config_text(text.replace("horizon_steps: 96", f"horizon_steps: {STEPS}"), "u.yaml")
-    data = json.loads((ROOT / "config" / "utility-state.json").read_text())
-    for k in ("heat_fc", "elec_fc", "pv_fc"):
-        data[k] = data[k][:STEPS]
-    start = data.pop("_start")
-    inputs = ModelInputs.from_mapping(data, cfg, start=datetime.fromisoformat(start))
-    return PlantModel(cfg), inputs
+    return utility_cut(STEPS)
 
 
 def demo() -> tuple[PlantModel, ModelInputs]:

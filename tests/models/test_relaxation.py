@@ -5,30 +5,15 @@ A 24-period cut of the utility example (five units with min up/down, four with r
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from pathlib import Path
 
 import highspy
 import numpy as np
 
-from models.inputs import ModelInputs
-from models.plant_model import PlantModel
-from optimizer.config.loader import load_config_text
+from tests.support.plants import utility_cut
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = 24
-
-
-def _utility() -> tuple[PlantModel, ModelInputs]:
-    text = (ROOT / "config" / "utility.yaml").read_text()
-    cfg = load_config_text(text.replace("horizon_steps: 96", f"horizon_steps: {STEPS}"), "u.yaml")
-    data = json.loads((ROOT / "config" / "utility-state.json").read_text())
-    for k in ("heat_fc", "elec_fc", "pv_fc"):
-        data[k] = data[k][:STEPS]
-    start = data.pop("_start")
-    inputs = ModelInputs.from_mapping(data, cfg, start=datetime.fromisoformat(start))
-    return PlantModel(cfg), inputs
 
 
 def _bounds(hm: highspy.Highs) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +22,7 @@ def _bounds(hm: highspy.Highs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_light_lp_frees_min_up_down_and_later_ramp_rows_and_puts_them_back() -> None:
-    pm, inputs = _utility()
+    pm, inputs = utility_cut(STEPS)
     pm.update(inputs)
     pm.solver._update_parameters()
     assert pm.planner is not None
@@ -64,7 +49,7 @@ def test_light_lp_frees_min_up_down_and_later_ramp_rows_and_puts_them_back() -> 
 
 def test_cold_start_on_the_light_lp_gives_a_plan_of_the_full_model() -> None:
     """The guiding LP is lighter; the plan is still the full model's (min up/down kept)."""
-    pm, inputs = _utility()
+    pm, inputs = utility_cut(STEPS)
     pm.update(inputs)
     res = pm.solve(time_limit_s=5)
     assert res.report is not None and res.report.start.startswith("cold")
