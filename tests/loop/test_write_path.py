@@ -5,10 +5,14 @@ Each test kills a mutant a mutation run left alive (issue 9, "Tests that can fai
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
+from asyncua import ua
+from asyncua.client.ua_client import UaClient
 
-from optimizer.errors import WriteRefused
+from optimizer.errors import ConnectError, WriteRefused
+from optimizer.plantio.types import ConnectionState
 from tests.loop.conftest import Loop
 
 
@@ -77,3 +81,61 @@ async def test_nothing_is_written_once_a_stop_was_requested(loop: Loop) -> None:
     s = await loop.cycle()
     assert s.outcome == "abandoned" and "stop requested" in " ".join(s.reasons)
     assert loop.sim.dynamics.watchdog == wd and loop.sim.dcs.writes_accepted == accepted
+
+
+# --- a server that answers the write request itself badly --------------------------------
+# No conforming server answers these on demand, so the asyncua client's request is wrapped
+# (the one place these tests stand in for the server); everything else is the real session.
+
+
+def bad_request(monkeypatch: pytest.MonkeyPatch, method: str, *, after_write: bool) -> None:
+    """The server answers ``method`` (on the write path) with a service-level Bad status."""
+    real_write, real = UaClient.write, getattr(UaClient, method)
+    wrote = False
+
+    async def write(self: UaClient, params: Any) -> Any:
+        nonlocal wrote
+        wrote = True
+        if method == "write":
+            raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
+        return await real_write(self, params)
+
+    async def read(self: UaClient, params: Any) -> Any:
+        if wrote and after_write:  # the read-back, not the cycle's read
+            raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
+        return await real(self, params)
+
+    monkeypatch.setattr(UaClient, "write", write)
+    if method == "read":
+        monkeypatch.setattr(UaClient, "read", read)
+
+
+@pytest.mark.parametrize("request_name", ["write", "read"])
+async def test_a_bad_status_on_the_write_or_read_back_request_is_a_lost_session(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch, request_name: str
+) -> None:
+    """A service fault on the write (or its read-back) request leaves the outcome unknown: the
+    session counts as lost (reconnect, new epoch, the next read stale), never replayed."""
+    snap = await loop.io.read()
+    bad_request(monkeypatch, request_name, after_write=True)
+    with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
+        await loop.io.write({"boiler1_sp": 8.0}, epoch=snap.epoch)
+    assert "failed:" not in str(err.value)  # the cycle names the phase; no setup step's label
+    assert loop.io.state is not ConnectionState.CONNECTED
+
+
+async def test_a_server_answering_fewer_results_than_values_fails_the_cycle(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against the spec, a server answers one status fewer than the values sent: a tag without
+    an outcome is not written, so the cycle is write_failed, never ``wrote``."""
+    assert (await loop.cycle()).outcome == "arming"
+    real_write = UaClient.write
+
+    async def short(self: UaClient, params: Any) -> Any:
+        return (await real_write(self, params))[:-1]
+
+    monkeypatch.setattr(UaClient, "write", short)
+    s = await loop.cycle()
+    assert s.outcome == "write_failed", s.reasons
+    assert loop.runner.parts.interlocks.write_failures == 1
