@@ -56,6 +56,7 @@ SAFETY_TESTS = (
 )
 WRITE_TESTS = (
     "tests/plantio/test_value_boundaries.py",
+    "tests/plantio/test_readings.py",
     "tests/plantio/test_write_values.py",
     "tests/loop/test_write_path.py",
     "tests/loop/test_write_deadline.py",

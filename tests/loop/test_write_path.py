@@ -139,3 +139,19 @@ async def test_a_server_answering_fewer_results_than_values_fails_the_cycle(
     s = await loop.cycle()
     assert s.outcome == "write_failed", s.reasons
     assert loop.runner.parts.interlocks.write_failures == 1
+
+
+async def test_a_bad_status_on_the_cycles_read_request_is_a_lost_session(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cycle's own read answered with a service-level Bad status: the session counts as
+    lost (reconnect; the next read is stale), not as a one-off error on a good session."""
+
+    async def read(self: UaClient, params: Any) -> Any:
+        raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
+
+    monkeypatch.setattr(UaClient, "read", read)
+    with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
+        await loop.io.read()
+    assert "failed:" not in str(err.value)
+    assert loop.io.state is not ConnectionState.CONNECTED
