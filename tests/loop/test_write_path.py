@@ -4,6 +4,7 @@ Each test kills a mutant a mutation run left alive (issue 9, "Tests that can fai
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -154,4 +155,81 @@ async def test_a_bad_status_on_the_cycles_read_request_is_a_lost_session(
     with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
         await loop.io.read()
     assert "failed:" not in str(err.value)
+    assert loop.io.state is not ConnectionState.CONNECTED
+
+
+async def test_a_read_back_answered_bad_is_no_confirmation_even_with_the_value(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snap = await loop.io.read()
+    real_write, real_read = UaClient.write, UaClient.read
+    wrote = False
+
+    async def write(self: UaClient, params: Any) -> Any:
+        nonlocal wrote
+        wrote = True
+        return await real_write(self, params)
+
+    async def read(self: UaClient, params: Any) -> Any:
+        results = await real_read(self, params)
+        if not wrote:
+            return results
+        bad = ua.StatusCode(ua.StatusCodes.BadNotReadable)
+        return [ua.DataValue(dv.Value, bad) for dv in results]  # the value, but Bad
+
+    monkeypatch.setattr(UaClient, "write", write)
+    monkeypatch.setattr(UaClient, "read", read)
+    rep = await loop.io.write({"boiler1_sp": 8.0}, epoch=snap.epoch)
+    (o,) = rep.outcomes
+    assert o.ok and o.read_back is None and not o.read_back_matches and not rep.all_ok
+
+
+async def test_a_double_read_back_within_round_off_is_a_match(loop: Loop) -> None:
+    """A DCS that stores a Double with a last-bit difference still confirms the write."""
+    store = loop.sim.dynamics.write_setpoint
+
+    def write_setpoint(tag: str, value: float) -> None:
+        store(tag, value * (1 + 1e-14))
+
+    loop.sim.dynamics.write_setpoint = write_setpoint  # type: ignore[method-assign]
+    snap = await loop.io.read()
+    rep = await loop.io.write({"boiler1_sp": 8.3}, epoch=snap.epoch)
+    (o,) = rep.outcomes
+    assert o.read_back != 8.3 and o.read_back_matches and rep.all_ok
+
+
+async def test_nothing_is_sent_on_a_session_declared_lost(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a request failed with a Bad status the session is lost: the next write is not
+    sent on it, even though its socket may still be open."""
+    snap = await loop.io.read()
+    real_read = UaClient.read
+
+    async def read(self: UaClient, params: Any) -> Any:
+        raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
+
+    monkeypatch.setattr(UaClient, "read", read)
+    with pytest.raises(ConnectError):
+        await loop.io.read()
+    monkeypatch.setattr(UaClient, "read", real_read)
+    accepted = loop.sim.dcs.writes_accepted
+    with pytest.raises(ConnectError, match="not connected"):
+        await loop.io.write({"boiler1_sp": 8.0}, epoch=snap.epoch)
+    assert loop.sim.dcs.writes_accepted == accepted
+
+
+async def test_a_write_request_that_never_answers_is_a_lost_session(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's own timeout (connection.request_timeout_s, 5 s here) ends a write the
+    server never answers and counts the session as lost; it does not wait for the cycle."""
+    snap = await loop.io.read()
+
+    async def write(self: UaClient, params: Any) -> Any:
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(UaClient, "write", write)
+    with pytest.raises(ConnectError, match="no answer within 5 s"):
+        await asyncio.wait_for(loop.io.write({"boiler1_sp": 8.0}, epoch=snap.epoch), 15)
     assert loop.io.state is not ConnectionState.CONNECTED

@@ -15,7 +15,7 @@ from optimizer.config.loader import load_config
 from optimizer.config.schema import PlantConfig
 from optimizer.errors import NodeError, WriteRefused
 from optimizer.plantio.opcua_client import OpcUaPlantIO
-from optimizer.plantio.ua_values import counters_fit, to_variant
+from optimizer.plantio.ua_values import counters_fit, from_variant, to_variant
 from optimizer.sim import SimulatedPlant
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,3 +129,30 @@ async def test_a_read_is_stamped_in_utc(io: tuple[OpcUaPlantIO, SimulatedPlant])
     before = datetime.now(UTC)
     snap = await plant.read()
     assert snap.read_at.tzinfo is UTC and before <= snap.read_at <= datetime.now(UTC)
+
+
+def test_counter_limits_at_their_exact_edges_and_for_every_node_kind() -> None:
+    ok = {"plantloop_watchdog": VT.UInt16, "plantloop_sequence": VT.Int32}
+    counters_fit(_cfg(32768), {**ok, "plantloop_watchdog": VT.Int16})  # 0..32767 fits
+    with pytest.raises(
+        NodeError,
+        match=r"counter up to 32768 does not fit .*\(at most 32767\); set modulo to at most 32768$",
+    ):
+        counters_fit(_cfg(32769), {**ok, "plantloop_watchdog": VT.Int16})
+    counters_fit(_cfg(65536), {**ok, "plantloop_watchdog": VT.Double})  # exact to 2**53
+    counters_fit(_cfg(2), {**ok, "plantloop_watchdog": VT.Boolean})
+    with pytest.raises(NodeError, match="Boolean"):
+        counters_fit(_cfg(3), {**ok, "plantloop_watchdog": VT.Boolean})
+    with pytest.raises(NodeError, match=r"String \(at most 0\)"):  # no number fits a String
+        counters_fit(_cfg(2), {**ok, "plantloop_watchdog": VT.String})
+    with pytest.raises(
+        NodeError,
+        match=r"^interlocks\.sequence_tag: counter up to 2147483647 "
+        r".*32 bits or more \(it counts to 2147483647\)$",
+    ):
+        counters_fit(_cfg(100), {**ok, "plantloop_sequence": VT.UInt16})
+
+
+def test_whole_numbers_read_back_as_int_and_reals_as_float() -> None:
+    assert type(from_variant(ua.Variant(7, VT.Int32))) is int
+    assert type(from_variant(ua.Variant(7.0, VT.Double))) is float
