@@ -89,22 +89,28 @@ async def test_nothing_is_written_once_a_stop_was_requested(loop: Loop) -> None:
 # (the one place these tests stand in for the server); everything else is the real session.
 
 
-def bad_request(monkeypatch: pytest.MonkeyPatch, method: str, *, after_write: bool) -> None:
-    """The server answers ``method`` (on the write path) with a service-level Bad status."""
-    real_write, real = UaClient.write, getattr(UaClient, method)
+async def _bad_status(self: UaClient, params: Any) -> Any:
+    """A server answering the request itself with a service-level Bad status."""
+    raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
+
+
+def bad_request(monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+    """The server answers ``method`` on the write path (the write, or the read-back after
+    it) with a service-level Bad status; the cycle's own read before it is answered."""
+    real_write, real_read = UaClient.write, UaClient.read
     wrote = False
 
     async def write(self: UaClient, params: Any) -> Any:
         nonlocal wrote
         wrote = True
         if method == "write":
-            raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
+            await _bad_status(self, params)
         return await real_write(self, params)
 
     async def read(self: UaClient, params: Any) -> Any:
-        if wrote and after_write:  # the read-back, not the cycle's read
-            raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
-        return await real(self, params)
+        if wrote:  # the read-back, not the cycle's read
+            await _bad_status(self, params)
+        return await real_read(self, params)
 
     monkeypatch.setattr(UaClient, "write", write)
     if method == "read":
@@ -118,7 +124,7 @@ async def test_a_bad_status_on_the_write_or_read_back_request_is_a_lost_session(
     """A service fault on the write (or its read-back) request leaves the outcome unknown: the
     session counts as lost (reconnect, new epoch, the next read stale), never replayed."""
     snap = await loop.io.read()
-    bad_request(monkeypatch, request_name, after_write=True)
+    bad_request(monkeypatch, request_name)
     with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
         await loop.io.write({"boiler1_sp": 8.0}, epoch=snap.epoch)
     assert "failed:" not in str(err.value)  # the cycle names the phase; no setup step's label
@@ -148,10 +154,7 @@ async def test_a_bad_status_on_the_cycles_read_request_is_a_lost_session(
     """The cycle's own read answered with a service-level Bad status: the session counts as
     lost (reconnect; the next read is stale), not as a one-off error on a good session."""
 
-    async def read(self: UaClient, params: Any) -> Any:
-        raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
-
-    monkeypatch.setattr(UaClient, "read", read)
+    monkeypatch.setattr(UaClient, "read", _bad_status)
     with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
         await loop.io.read()
     assert "failed:" not in str(err.value)
@@ -206,10 +209,7 @@ async def test_nothing_is_sent_on_a_session_declared_lost(
     snap = await loop.io.read()
     real_read = UaClient.read
 
-    async def read(self: UaClient, params: Any) -> Any:
-        raise ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations)
-
-    monkeypatch.setattr(UaClient, "read", read)
+    monkeypatch.setattr(UaClient, "read", _bad_status)
     with pytest.raises(ConnectError):
         await loop.io.read()
     monkeypatch.setattr(UaClient, "read", real_read)
