@@ -293,9 +293,9 @@ def test_short_of_supply_after_the_repair_the_neighbourhood_gets_the_time() -> N
     shares: list[float] = []
     original = pl._neighbourhood
 
-    def recorded(base, is_plan, free, limit, gap):  # type: ignore[no-untyped-def]
+    def recorded(base, is_plan, free, limit, gap, bar):  # type: ignore[no-untyped-def]
         shares.append(limit / (deadline[0] - time.perf_counter()))
-        return original(base, is_plan, free, limit, gap)
+        return original(base, is_plan, free, limit, gap, bar)
 
     pl._neighbourhood = recorded  # type: ignore[method-assign]
     pl.root_s = 0.0  # a full MIP follows

@@ -15,9 +15,11 @@ import json
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from models.highs_run import HighsRuns
@@ -25,6 +27,7 @@ from models.inputs import ModelInputs
 from models.marginal import MarginalPrices
 from models.plant_model import PlantModel
 from optimizer.config.loader import load_config
+from tests.support.plants import utility_cut
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = Path(__file__).parent / "cases" / "marginal_prices"
@@ -174,3 +177,66 @@ def test_a_short_mip_run_does_not_shorten_later_limits() -> None:
     runs.run(time_limit_s=0.06, gap=0.0)  # HiGHS's fixed start-up alone is past 0.06 s
     # a ratio from such a run would shorten every later MIP (the neighbourhood too)
     assert runs.stretch == 1.0
+
+
+def test_a_run_no_better_than_the_best_plan_reads_no_plan_back() -> None:
+    pm, inputs = utility_cut(24)
+    pm.update(inputs)
+    first = pm.solve(time_limit_s=10)
+    assert pm.planner is not None and first.objective is not None
+    runs, x = pm.planner.runs, np.asarray(pm.solver.col_values, dtype=float)
+    # from the optimum: HiGHS finds nothing cheaper; with that as the bar, no plan is read
+    r = runs.run(time_limit_s=10, gap=0.0, start=x, plan_if_below=first.objective - 1e-6)
+    assert r.objective == pytest.approx(first.objective, rel=1e-9)
+    assert r.x is None
+    r = runs.run(time_limit_s=10, gap=0.0, start=x, plan_if_below=first.objective + 1.0)
+    assert r.x is not None and len(r.x) == len(x)
+
+
+def test_consecutive_neighbourhoods_set_exactly_their_own_bounds_and_restore_them() -> None:
+    pm, inputs = utility_cut(24)
+    pm.update(inputs)
+    pm.solve(time_limit_s=10)
+    pl = pm.planner
+    assert pl is not None
+    own = pl.runs.bounds(pl._on)
+    base = np.asarray(pm.solver.col_values, dtype=float)
+    on = np.round(base[pl.cols.on])
+
+    def expected(free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = on.copy(), on.copy()
+        lo[free], hi[free] = 0.0, 1.0
+        return np.maximum(lo.ravel(), own[0]), hi.ravel()
+
+    first = np.zeros(on.shape, dtype=bool)
+    first[:, :8] = True
+    second = np.zeros(on.shape, dtype=bool)
+    second[:, 8:16] = True
+    for free in (first, second):  # the second changes only what differs from the first
+        pl._neighbourhood(base, True, free, 10.0, 1e-4, np.inf)
+        lo, hi = pl.runs.bounds(pl._on)
+        want_lo, want_hi = expected(free)
+        assert np.array_equal(lo, want_lo) and np.array_equal(hi, want_hi)
+    # (the two windows' bounds differ: the second run could not pass on the first's)
+    assert not np.array_equal(expected(first)[1], expected(second)[1])
+    pl._restore_on()
+    lo, hi = pl.runs.bounds(pl._on)
+    assert np.array_equal(lo, own[0]) and np.array_equal(hi, own[1])
+
+
+def test_a_planner_run_itself_leaves_the_on_off_bounds_as_it_found_them() -> None:
+    # checked on the planner's own run: the marginal-price LP after it restores every
+    # integer column's bounds too and would hide a neighbourhood's bounds left behind
+    pm, inputs = utility_cut(24)
+    pm.update(inputs)
+    first = pm.solve(time_limit_s=10)
+    pl = pm.planner
+    assert pl is not None
+    own = pl.runs.bounds(pl._on)
+    pm.update(dataclasses.replace(inputs, previous_plan=first))
+    pl.root_s = 1e9  # no full MIP: the run ends with its neighbourhoods
+    t = time.perf_counter()
+    tr = pl.run(start=pm._start_x, t_begin=t, deadline=t + 10, gap=1e-4)
+    assert "neighbourhood" in tr.tried
+    lo, hi = pl.runs.bounds(pl._on)
+    assert np.array_equal(lo, own[0]) and np.array_equal(hi, own[1])
