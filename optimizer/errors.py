@@ -7,6 +7,8 @@
     │   ├── ConnectError      endpoint unreachable, session lost, timed out
     │   ├── SecurityError     policy not offered, certificate rejected/unknown, bad credentials
     │   ├── NodeError         a configured node id is missing on the server (names the tag)
+    │   ├── BrokenAnswer      the server answered a request with more or fewer results than
+    │   │                     it asked for (against OPC UA Part 4): nothing of it is used
     │   └── WriteRefused      a write the writer will not send (non-setpoint tag, bad value)
     │       └── BasisChanged  the connection was re-established since the values' read
     └── ModelError            the model cannot be built or solved (not: infeasible — that is a
@@ -62,6 +64,14 @@ class SecurityError(PlantIOError):
 
 class NodeError(PlantIOError):
     pass
+
+
+class BrokenAnswer(PlantIOError):
+    """A server's answer does not fit its request: the results of a Read or Write are
+    paired with the request's nodes by position only, so with a result too few or too many
+    no result can be trusted to be its node's. A read's values are not used; a write's
+    outcome is unknown for every value (never replayed; the next read shows what the DCS
+    holds). The session is not counted lost: reconnecting does not mend such a server."""
 
 
 class WriteRefused(PlantIOError):

@@ -59,6 +59,7 @@ WRITE_TESTS = (
     "tests/plantio/test_readings.py",
     "tests/plantio/test_write_values.py",
     "tests/loop/test_write_path.py",
+    "tests/loop/test_short_answers.py",
     "tests/loop/test_write_deadline.py",
     "tests/loop/test_connection_epoch.py",
 )
@@ -80,9 +81,10 @@ AREAS = {
             "optimizer.cycle.write.*",
             "optimizer.cycle.read.*",
             "optimizer.plantio.opcua_client.x__finite__mutmut_*",
+            "optimizer.plantio.opcua_client.x__count__mutmut_*",
             *(
                 f"optimizer.plantio.opcua_client.xǁOpcUaPlantIOǁ{m}__mutmut_*"
-                for m in ("write", "_request", "_ready", "_batches_now")
+                for m in ("write", "_request", "_fits", "_ready", "_batches_now")
             ),
         ),
         not_run="OpcUaPlantIO.read and its helpers (area read-path), and the connection "

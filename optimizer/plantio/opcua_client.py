@@ -11,6 +11,8 @@
 - every request under ``asyncio.wait_for``; on connection loss the state goes LOST, reads
   fail until a reconnect (exponential backoff) has re-resolved everything, and no write is
   ever replayed;
+- results are paired with the request's nodes by position: an answer with more or fewer
+  results than nodes is ``BrokenAnswer`` (named request and counts), never a guess;
 - connection epoch: incremented on every (re)connect; each snapshot carries it, the first
   snapshot after a loss is marked stale, and a write whose values were computed from a read
   in another epoch is refused before sending (``BasisChanged``, safety rule 13).
@@ -22,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +34,7 @@ from optimizer.config.schema import PlantConfig
 from optimizer.config.tags import TagRole
 from optimizer.errors import (
     BasisChanged,
+    BrokenAnswer,
     ConnectError,
     NodeError,
     PlantIOError,
@@ -116,8 +119,9 @@ class OpcUaPlantIO:
         client = self._ready()
         params = self._batches_now().read  # built once per session
         epoch = self._epoch
-        results = await self._request(client.uaclient.read(params), "read")
+        results = await self._request(client.uaclient.read(params), "read", cycle=True)
         now = datetime.now(UTC)
+        self._fits("read", results, len(self._order), "tags", "none of its values is used")
         readings: dict[str, TagReading] = {}
         for tag, dv in zip(self._order, results, strict=True):
             readings[tag] = _reading(tag, dv)
@@ -146,8 +150,17 @@ class OpcUaPlantIO:
         variants = {tag: to_variant(values[tag], self._vtypes[tag], tag) for tag in tags}
         sent = {tag: variants[tag][1] for tag in tags}
         params, rparams = self._batches_now().write(tuple(tags), [variants[tag][0] for tag in tags])
-        statuses = await self._request(client.uaclient.write(params), "write")
-        back = await self._request(client.uaclient.read(rparams), "read-back")
+        statuses = await self._request(client.uaclient.write(params), "write", cycle=True)
+        self._fits("write", statuses, len(tags), "values", "the outcome of every value is unknown")
+        back = await self._request(client.uaclient.read(rparams), "read-back", cycle=True)
+        good = sum(1 for st in statuses if st.is_good())
+        self._fits(
+            "read-back",
+            back,
+            len(tags),
+            "values",
+            f"the write was answered Good for {good} of {len(tags)}, none is confirmed",
+        )
         outcomes = []
         for tag, st, dv in zip(tags, statuses, back, strict=True):
             ok = bool(st.is_good())
@@ -224,7 +237,9 @@ class OpcUaPlantIO:
 
     async def _resolve(self, client: Client) -> None:
         try:
-            ns = await self._request(client.get_namespace_index(self.conn.namespace_uri), "ns")
+            ns = await self._request(
+                client.get_namespace_index(self.conn.namespace_uri), "ns", cycle=False
+            )
         except ValueError as e:  # a time-out stays a ConnectError, not "not on the server"
             raise NodeError(
                 f"connection.namespace_uri: {self.conn.namespace_uri} is not on the server ({e})"
@@ -239,7 +254,8 @@ class OpcUaPlantIO:
             rv.NodeId = nodes[tag]
             rv.AttributeId = ua.AttributeIds.DataType
             params.NodesToRead.append(rv)
-        results = await self._request(client.uaclient.read(params), "resolve")
+        results = await self._request(client.uaclient.read(params), "resolve", cycle=False)
+        self._fits("DataType read", results, len(self._order), "nodes", "not connected")
         missing = [
             t for t, dv in zip(self._order, results, strict=True) if not dv.StatusCode.is_good()
         ]
@@ -272,7 +288,8 @@ class OpcUaPlantIO:
             bd.IncludeSubtypes = True
             bd.ResultMask = ua.BrowseResultMask.All
             params.NodesToBrowse.append(bd)
-        found = await self._request(client.uaclient.browse(params), "eu")
+        found = await self._request(client.uaclient.browse(params), "eu", cycle=False)
+        self._fits("EURange browse", found, len(tags), "setpoint nodes", "not connected")
         with_eu = []
         for tag, res in zip(tags, found, strict=True):
             for ref in res.References if res.StatusCode.is_good() else []:
@@ -287,7 +304,8 @@ class OpcUaPlantIO:
             rv.NodeId = nid
             rv.AttributeId = ua.AttributeIds.Value
             params.NodesToRead.append(rv)
-        values = await self._request(client.uaclient.read(params), "eu")
+        values = await self._request(client.uaclient.read(params), "eu", cycle=False)
+        self._fits("EURange read", values, len(with_eu), "EURanges", "not connected")
         out = {}
         for (tag, _), dv in zip(with_eu, values, strict=True):
             rng = dv.Value.Value if dv.Value is not None else None
@@ -295,13 +313,21 @@ class OpcUaPlantIO:
                 out[tag] = (float(rng.Low), float(rng.High))
         return out
 
-    async def _request(self, coro: Any, what: str) -> Any:
+    async def _request(self, coro: Any, what: str, *, cycle: bool) -> Any:
+        """``coro`` under the request timeout. ``what`` names the request in messages only.
+
+        ``cycle``: a request of the cycle (its read, write, read-back) on a live session.
+        Then a service-level Bad status too counts the session lost (the outcome of a write
+        is unknown; the next read must come from a new session), and the message names no
+        step: the cycle says which phase failed. A set-up request (``cycle=False``: the
+        namespace, the nodes, the EURanges) answered Bad is a plain error of that step.
+        """
         try:
             return await asyncio.wait_for(coro, timeout=self.conn.request_timeout_s)
         except PlantIOError:
             raise
         except (TimeoutError, ConnectionError, OSError, ua.UaError) as e:
-            if isinstance(e, ua.UaStatusCodeError) and what not in ("read", "write", "read-back"):
+            if isinstance(e, ua.UaStatusCodeError) and not cycle:
                 raise plain(e, self.conn.endpoint) from None
             detail = (
                 f"no answer within {self.conn.request_timeout_s:g} s"
@@ -309,9 +335,18 @@ class OpcUaPlantIO:
                 else describe(e)
             )
             self._lost(f"({what}: {detail})")
-            # the cycle says which phase failed; the message says where and why
-            where = "" if what in ("read", "write", "read-back") else f"{what} failed: "
+            where = "" if cycle else f"{what} failed: "
             raise ConnectError(f"{self.conn.endpoint}: {where}{detail}") from None
+
+    def _fits(self, what: str, results: Sequence[Any], asked: int, noun: str, so: str) -> None:
+        """Refuse an answer with more or fewer results than ``asked`` (OPC UA Part 4 pairs
+        them by position, so none of them can be trusted to be its node's): ``so`` says what
+        that means for the request. The session stays: a reconnect does not mend a server."""
+        if len(results) != asked:
+            raise BrokenAnswer(
+                f"{self.conn.endpoint}: {what}: the server answered {_count(len(results))} "
+                f"for {asked} {noun}; {so}"
+            )
 
     def _ready(self) -> Client:
         if self._state is not ConnectionState.CONNECTED or self._client is None:
@@ -371,6 +406,10 @@ class OpcUaPlantIO:
                 listener(state, detail)
             except Exception:
                 log.exception("connection listener failed")
+
+
+def _count(n: int) -> str:
+    return f"{n} result" if n == 1 else f"{n} results"
 
 
 def _finite(v: object) -> bool:
