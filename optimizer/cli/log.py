@@ -14,14 +14,9 @@ from rich.table import Table
 
 from optimizer.cli._common import EXIT_FAILED, console, fail, handle_errors, print_plain
 from optimizer.decisions.chain import verify
+from optimizer.decisions.export import export_frame
 from optimizer.decisions.migrate import migrate
-from optimizer.decisions.query import (
-    export_frame,
-    open_log,
-    parse_time,
-    read_log,
-    read_records,
-)
+from optimizer.decisions.query import open_log, parse_time, read_log, read_records
 from optimizer.outcomes import Outcome
 
 
