@@ -252,32 +252,18 @@ def test_the_mode_and_the_numbering_of_a_new_log(tmp_path: Path) -> None:
         advisory.writer.close()
 
 
-def test_the_solver_and_the_plan_are_recorded(recorder: Recorder) -> None:
-    model = PlantModel(CFG)
-    inputs = ModelInputs(start=T0, values={}, forecasts={})
-    model.update(inputs)
-    plan = model.solve(time_limit_s=5.0)
-    assert plan.has_safe_plan
-    img = _image(Outcome.WROTE, {"wd": 8})
-    img.plan, img.inputs = plan, inputs
-    rec = recorder.build(img, ended=T0, outcome=Outcome.WROTE, reasons=())
-    assert rec.solver is not None
-    assert (rec.solver.status, rec.solver.message) == (plan.status.value, plan.message)
-    assert (rec.solver.objective, rec.solver.has_safe_plan) == (plan.objective, True)
-    assert rec.plan == plan_record(CFG, plan, inputs) and rec.plan is not None
-
-
 def test_only_a_fault_of_the_write_phase_is_a_failed_write() -> None:
     img = CycleImage(number=1, started=T0)
     img.fault(Phase.SOLVE, "infeasible")
     assert (img.failed(Phase.WRITE), img.failed(Phase.SOLVE)) == (False, True)
 
 
-def test_every_solver_field_is_recorded(recorder: Recorder) -> None:
+def test_every_solver_field_and_the_plan_are_recorded(recorder: Recorder) -> None:
     model = PlantModel(CFG)
     inputs = ModelInputs(start=T0, values={}, forecasts={})
     model.update(inputs)
     real = model.solve(time_limit_s=5.0)
+    assert real.has_safe_plan
     report = SolveReport(
         start="cold: test",
         candidate="full MIP",
@@ -299,8 +285,9 @@ def test_every_solver_field_is_recorded(recorder: Recorder) -> None:
         report=report,
     )
     img = _image(Outcome.WROTE, {"wd": 8})
-    img.plan = plan
+    img.plan, img.inputs = plan, inputs
     rec = recorder.build(img, ended=T0, outcome=Outcome.WROTE, reasons=())
+    assert rec.plan == plan_record(CFG, plan, inputs) and rec.plan is not None
     assert rec.solver == SolverRecord(
         status=real.status.value,
         termination=real.termination,
