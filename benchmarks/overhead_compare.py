@@ -75,7 +75,8 @@ if _cb is not None:
             clock["callback"] += time.perf_counter() - t
     highspy.Highs._Highs__internal_callback = callback
 from models.plant_model import PlantModel
-scenario, size, cycles, planner, case = sys.argv[1:6]
+scenario, size, cycles, planner, case, limit = sys.argv[1:7]
+limit = float(limit)
 n, p = (int(x) for x in size.split("x"))
 cycles = int(cycles)
 if scenario == "energy":
@@ -99,18 +100,18 @@ pm = PlantModel(cfg)
 if planner == "off" and hasattr(pm, "planner"):
     pm.planner = None
 pm.update(cycle_inputs(0, None))
-last = pm.solve(time_limit_s=%(limit)s)
+last = pm.solve(time_limit_s=limit)
 in_highs, highs_clock = [], []
 for k in range(1, cycles + 1):
     clock["run"] = clock["callback"] = 0.0
     t = time.perf_counter()
     pm.update(cycle_inputs(k, last))
-    last = pm.solve(time_limit_s=%(limit)s)
+    last = pm.solve(time_limit_s=limit)
     wall = time.perf_counter() - t
     in_highs.append(wall - clock["run"] + clock["callback"])
     highs_clock.append(wall - last.solve_time_s)
 print(json.dumps({"in_highs": in_highs, "highs_clock": highs_clock, "objective": last.objective}))
-""" % {"limit": LIMIT_S}
+"""
 
 
 def write_case(size: tuple[int, int], path: Path) -> None:
@@ -132,7 +133,7 @@ def write_case(size: tuple[int, int], path: Path) -> None:
 def one_process(
     tree: Path, scenario: str, size: str, cycles: int, planner: str, case: Path
 ) -> dict[str, Any]:
-    args = [scenario, size, str(cycles), planner, str(case)]
+    args = [scenario, size, str(cycles), planner, str(case), str(LIMIT_S)]
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, *args],
         cwd=tree,

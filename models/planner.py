@@ -13,6 +13,10 @@ best plan so far, all on the same persistent instance:
              start-ups allowed around periods with unmet demand, the rest fixed;
 4. full MIP — with the time left, the whole model from the best plan.
 
+Steps 2 (and the cover of a plan short of supply) are ``models/fixed_commitment.py``,
+step 3 and its later windows ``models/neighbourhood.py``; this module chooses what runs
+when and keeps the best candidate.
+
 Every candidate is a plan of the full model (steps 2-3 only narrow column bounds, which
 are restored afterwards) and is valued on its objective; a plan with unmet demand never
 wins over one without.
@@ -27,27 +31,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 import pyomo.environ as pyo
 
-from models.commitment import BoolGrid, UnitRules, repair_commitment, transitions, unit_rules
+from models.commitment import BoolGrid, UnitRules, unit_rules
+from models.fixed_commitment import ROUND_UP_EPS, FixedCommitment
 from models.fixed_lp import FixedLp
 from models.highs_run import MIN_RUN_S, HighsRuns, Run
+from models.neighbourhood import UNMET_EPS, Neighbourhoods
 from models.plan_columns import FloatArray, PlanColumns
 from models.relaxation import LightRelaxation
 from models.solver import PersistentHighs, RawSolve
 from optimizer.config.plant import ConverterUnit
 
-UNMET_EPS = 1e-6
-ROUND_UP_EPS = 1e-4  # an LP commitment above this is rounded up to on (cold start)
 COVER_SHARE = 0.03  # of a tier's time, kept after its MIPs to cover a plan's shortfall
 WINDOW_SHARE = 0.1  # a further later window only with this share of a tier's time left
-
-
-def free_head_steps(steps: int) -> int:
-    """Periods at the start of the horizon where the neighbourhood leaves on/off free
-    (16 at 96 periods, 24 at 288: the first hours, where forecasts changed most)."""
-    return min(steps, 16 if steps <= 96 else 24)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,19 +102,17 @@ class Planner:
         self.runs = HighsRuns(solver, options.threads)
         self.fixed_lp = FixedLp(solver)
         self.light = LightRelaxation(m, solver)
-        self._on = self.cols.on.ravel()
-        self._on_lo, self._on_hi = self.runs.bounds(self._on)
-        self._on_now: tuple[FloatArray, FloatArray] | None = None  # set by a neighbourhood
         self._all_int = self.cols.integer
-        self._unmet_grid = self.cols.grid("unmet", [str(c) for c in m.C])
-        self._window = max([max(u.min_up_steps, u.min_down_steps) for u in units.values()] or [1])
-        self._window += 2
-        self._head = free_head_steps(self.cols.steps)
+        # start-ups are allowed this many periods around a shortfall
+        window = 2 + max([max(u.min_up_steps, u.min_down_steps) for u in units.values()] or [1])
+        unmet = self.cols.grid("unmet", [str(c) for c in m.C])
+        self.nb = Neighbourhoods(self.runs, self.cols, unmet, window)
+        self.fixed = FixedCommitment(self.runs, self.cols, self.fixed_lp, self.units, self.nb)
+        self._head = self.nb.head
         # a full MIP is worth its time once past its root (a better plan, or a proof); one
         # that ran out of time before that, or past its limit in the root's cut rounds,
         # says how long that takes; while less time is left, it is not started
         self.root_s = 0.0
-        self._rotation = 0
 
     # ----- one tier ---------------------------------------------------------------------------
     def run(
@@ -127,7 +122,7 @@ class Planner:
         try:
             return self._run(start=start, t_begin=t_begin, deadline=deadline, gap=gap)
         finally:
-            self._restore_on()
+            self.nb.restore()
 
     def _run(
         self, *, start: FloatArray | None, t_begin: float, deadline: float, gap: float
@@ -188,7 +183,7 @@ class Planner:
                 # Measured at 10 % noise: with half the time it left 1.3 MWh unmet in a cycle
                 # where the neighbourhoods without a full MIP after them found a plan without
                 limit = left
-            r = self._neighbourhood(base, out.best is not None, free, limit, gap, _bar(out))
+            r = self.nb.search(base, out.best is not None, free, limit, gap, _bar(out))
             highs_s += r.highs_seconds
             out.tried["neighbourhood"] = r.objective
             cand = self._candidate("neighbourhood", r, t_begin)
@@ -202,7 +197,7 @@ class Planner:
             if begin is None and start is not None and not opt.repair:
                 begin = start  # the old warm start: the plan as it is, HiGHS checks it
             t_run = time.perf_counter()
-            self._restore_on()
+            self.nb.restore()
             r = self.runs.run(time_limit_s=left, gap=gap, start=begin, plan_if_below=_bar(out))
             took = time.perf_counter() - t_run
             before = out.best.objective if out.best is not None else math.inf
@@ -227,7 +222,7 @@ class Planner:
             and not cold
             and out.best is not None
             and term != "optimal"
-            and n <= len(range(self._head, self.cols.steps, self._head))
+            and n <= len(self.nb.later_starts)
             and end - time.perf_counter() > WINDOW_SHARE * (deadline - t0)
         ):
             highs_s += self._later_window_run(out, n, rules, end, deadline, gap, t_begin)
@@ -255,7 +250,7 @@ class Planner:
     # ----- steps ------------------------------------------------------------------------------
     def _lp_relaxation(self, limit: float, gap: float) -> Run:
         runs = self.runs
-        self._restore_on()
+        self.nb.restore()
         runs.set_integrality(self._all_int, integer=False)
         try:
             if not self.options.light_cold_lp:
@@ -281,10 +276,10 @@ class Planner:
         neighbourhood to decide."""
         free = np.zeros(self.cols.on.shape, dtype=bool)
         want = start[self.cols.on] > threshold
-        r = self._fixed_commitment(start, want, rules, deadline, gap)
+        r = self.fixed.solve(start, want, rules, deadline, gap)
         cand = self._candidate("repaired", r, t_begin)
         if cand is not None and cand.unmet and deadline - time.perf_counter() > MIN_RUN_S:
-            r2, near = self._cover(cand.x, want, rules, deadline, gap)
+            r2, near = self.fixed.cover(cand.x, want, rules, deadline, gap)
             free[:, near] = True
             if r2.x is not None:  # and where postponed switches made the two differ
                 free |= (r2.x[self.cols.on] > 0.5) != (cand.x[self.cols.on] > 0.5)
@@ -293,19 +288,6 @@ class Planner:
             if cand2 is not None and cand2.better_than(cand):
                 cand = cand2
         return r, cand, free
-
-    def _cover(
-        self, x: FloatArray, on: BoolGrid, rules: list[UnitRules], deadline: float, gap: float
-    ) -> tuple[Run, npt.NDArray[np.bool_]]:
-        """The pattern ``on`` with units switched on around the periods where plan ``x`` is
-        short of supply (those an LP with the commitments there relaxed wants), fixed, the
-        rest an LP; and those periods."""
-        near = self._near_shortfall(x)
-        cover = on.copy()
-        wanted, template = self._wanted_near(x, near, deadline)
-        cover[:, near] |= wanted
-        # the LP's loads choose a non-convex unit's segment where it starts
-        return self._fixed_commitment(template, cover, rules, deadline, gap), near
 
     def _offer_mip(
         self,
@@ -331,38 +313,11 @@ class Planner:
             or deadline - time.perf_counter() <= MIN_RUN_S
         ):
             return 0.0
-        r, _ = self._cover(cand.x, cand.x[self.cols.on] > 0.5, rules, deadline, gap)
+        r, _ = self.fixed.cover(cand.x, cand.x[self.cols.on] > 0.5, rules, deadline, gap)
         name = f"{cand.name}, covered"
         out.tried[name] = r.objective
         self._offer(out, self._candidate(name, r, t_begin))
         return r.highs_seconds
-
-    def _wanted_near(
-        self, x: FloatArray, near: npt.NDArray[np.bool_], deadline: float
-    ) -> tuple[BoolGrid, FloatArray]:
-        """Which commitments in the ``near`` periods an LP wants, every other integer
-        column fixed as in ``x``: commitments there above zero (all, if the LP fails),
-        and the LP's plan (``x`` if it failed)."""
-        runs, cols = self.runs, self.cols
-        self._restore_on()
-        ints = self._all_int
-        lo, hi = runs.bounds(ints)
-        fix = np.round(x[ints])
-        runs.set_bounds(ints, fix, fix)
-        # on/off there, and what must move with it: start-ups, a non-convex curve's segments
-        parts = [cols.on[:, near], cols.su[:, near]]
-        parts += [segs[:, near] for segs in cols.segments.values()]
-        open_cols = np.concatenate([p.ravel() for p in parts])
-        runs.set_bounds(open_cols, np.zeros(len(open_cols)), np.ones(len(open_cols)))
-        runs.set_integrality(ints, integer=False)
-        try:
-            r = runs.run(time_limit_s=0.5 * (deadline - time.perf_counter()), gap=0.0, mip=False)
-        finally:
-            runs.set_integrality(ints, integer=True)
-            runs.set_bounds(ints, lo, hi)
-        if r.x is None or r.termination != "optimal":
-            return np.ones((cols.on.shape[0], int(near.sum())), dtype=bool), x
-        return np.asarray(r.x[cols.on[:, near]] > ROUND_UP_EPS, dtype=bool), r.x
 
     def _later_window_run(
         self,
@@ -376,134 +331,12 @@ class Planner:
     ) -> float:
         """The next later window from the best plan, until ``end``; its HiGHS seconds."""
         assert out.best is not None
-        r = self._neighbourhood(
-            out.best.x, True, self._later_window(), end - time.perf_counter(), gap, _bar(out)
+        r = self.nb.search(
+            out.best.x, True, self.nb.later_window(), end - time.perf_counter(), gap, _bar(out)
         )
         out.tried["later window" + (f" {n}" if n > 1 else "")] = r.objective
         cand = self._candidate("later window", r, t_begin)
         return r.highs_seconds + self._offer_mip(out, cand, rules, deadline, gap, t_begin)
-
-    def _later_window(self) -> BoolGrid:
-        """The next window of the horizon after the first hours (one more each call)."""
-        steps, head = self.cols.steps, self._head
-        starts = list(range(head, steps, head))
-        a = starts[self._rotation % len(starts)]
-        self._rotation += 1
-        free = np.zeros(self.cols.on.shape, dtype=bool)
-        free[:, a : a + head] = True
-        return free
-
-    def _near_shortfall(self, x: FloatArray) -> npt.NDArray[np.bool_]:
-        """Periods within ``_window`` of a period with unmet demand in plan ``x``."""
-        near = np.zeros(self.cols.steps, dtype=bool)
-        for t in np.flatnonzero(x[self._unmet_grid].sum(axis=0) > UNMET_EPS):
-            near[max(0, t - self._window) : t + self._window + 1] = True
-        return near
-
-    def _fixed_commitment(
-        self, start: FloatArray, want: BoolGrid, rules: list[UnitRules], deadline: float, gap: float
-    ) -> Run:
-        """The on/off pattern ``want`` made rule-keeping, every integer column fixed, the
-        rest an LP (:class:`FixedLp`). If that LP is infeasible (e.g. segments out of ramp
-        reach, an MV step now out of its move limits), fix only on/off and start-ups: a
-        small MIP."""
-        cols = self.cols
-        self._restore_on()
-        on = repair_commitment(want, rules)
-        su, sd = transitions(on, rules)
-        x = start.copy()
-        x[cols.on] = on
-        x[cols.su] = su
-        x[cols.sd] = sd
-        x[cols.chmode] = np.round(np.clip(x[cols.chmode], 0.0, 1.0))
-        for u, segs in cols.segments.items():
-            i = cols.units.index(u)
-            x[segs] = self._segments(u, x[segs], on[i], x[cols.ld[i]])
-        # every integer column fixed (MV steps as in the start), the rest an LP
-        run0 = self.runs.hm.getRunTime()
-        limit = deadline - time.perf_counter()
-        lp = self.fixed_lp.solve(np.round(x[self.fixed_lp.int_cols]), time_limit_s=limit)
-        r = Run(
-            termination="optimal" if lp.optimal else lp.status,
-            x=lp.col_value if lp.optimal else None,
-            objective=lp.objective,
-            bound=None,
-            highs_seconds=self.runs.hm.getRunTime() - run0,
-        )
-        if r.x is None:
-            only = np.concatenate([cols.on.ravel(), cols.su.ravel()])
-            left = deadline - time.perf_counter()
-            r2 = self._fixed_run(only, x[only], 0.5 * left, gap)
-            r = dataclasses.replace(
-                r2, bound=None, highs_seconds=r.highs_seconds + r2.highs_seconds
-            )
-        return r
-
-    def _fixed_run(self, cols: np.ndarray, values: FloatArray, limit: float, gap: float) -> Run:
-        runs = self.runs
-        self._restore_on()
-        lo, hi = runs.bounds(cols)
-        runs.set_bounds(cols, values, values)
-        try:
-            return runs.run(time_limit_s=limit, gap=gap)
-        finally:
-            runs.set_bounds(cols, lo, hi)
-
-    def _segments(self, u: str, seg: FloatArray, on: np.ndarray, load: FloatArray) -> FloatArray:
-        """Segment binaries that agree with the pattern: kept where exactly one is on, else
-        the segment that holds the planned load (clipped to the curve)."""
-        curve = self.units[u].curve
-        loads = np.array([p.load for p in curve])
-        out: FloatArray = np.round(np.clip(seg, 0.0, 1.0)).astype(np.float64)
-        for t in range(out.shape[1]):
-            if not on[t]:
-                out[:, t] = 0.0
-            elif out[:, t].sum() != 1.0:
-                ld = min(max(float(load[t]), loads[0]), loads[-1])
-                k = int(np.searchsorted(loads, ld, side="right")) - 1
-                out[:, t] = 0.0
-                out[min(max(k, 0), out.shape[0] - 1), t] = 1.0
-        return out
-
-    def _neighbourhood(
-        self,
-        base: FloatArray,
-        is_plan: bool,
-        free: BoolGrid,
-        limit: float,
-        gap: float,
-        plan_if_below: float,
-    ) -> Run:
-        """On/off free where ``free`` says (the first hours, or where a cold start's LP was
-        fractional); start-ups allowed within ``_window`` periods of any period with unmet
-        demand; every other commitment as in ``base``. The bounds stay set after the run
-        (the next neighbourhood changes only the columns that differ; anything else puts
-        them back first: :meth:`_restore_on`)."""
-        if limit < MIN_RUN_S:
-            return Run(termination="not run", x=None, objective=None, bound=None, highs_seconds=0)
-        cols = self.cols
-        on: FloatArray = np.round(np.clip(base[cols.on], 0.0, 1.0)).astype(np.float64)
-        lo, hi = on.copy(), on.copy()
-        lo[free] = 0.0
-        hi[free] = 1.0
-        hi[:, self._near_shortfall(base)] = 1.0
-        self._set_on(np.maximum(lo.ravel(), self._on_lo), hi.ravel())
-        start = base if is_plan else None
-        return self.runs.run(time_limit_s=limit, gap=gap, start=start, plan_if_below=plan_if_below)
-
-    def _set_on(self, lower: FloatArray, upper: FloatArray) -> None:
-        """On/off column bounds into HiGHS: only those that differ from what is set now
-        (consecutive windows differ in a few hundred of 1,920 at 20 x 96)."""
-        now_lo, now_hi = self._on_now if self._on_now is not None else (self._on_lo, self._on_hi)
-        diff = np.flatnonzero((lower != now_lo) | (upper != now_hi))
-        self.runs.set_bounds(self._on[diff], lower[diff], upper[diff])
-        self._on_now = (lower, upper)
-
-    def _restore_on(self) -> None:
-        """The on/off columns' own bounds back (after neighbourhoods)."""
-        if self._on_now is not None:
-            self._set_on(self._on_lo, self._on_hi)
-            self._on_now = None
 
     # ----- candidates ---------------------------------------------------------------------------
     def _candidate(self, name: str, r: Run, t_begin: float) -> Candidate | None:

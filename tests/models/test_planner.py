@@ -291,13 +291,13 @@ def test_short_of_supply_after_the_repair_the_neighbourhood_gets_the_time() -> N
     )
     pl = pm.planner
     shares: list[float] = []
-    original = pl._neighbourhood
+    original = pl.nb.search
 
     def recorded(base, is_plan, free, limit, gap, bar):  # type: ignore[no-untyped-def]
         shares.append(limit / (deadline[0] - time.perf_counter()))
         return original(base, is_plan, free, limit, gap, bar)
 
-    pl._neighbourhood = recorded  # type: ignore[method-assign]
+    pl.nb.search = recorded  # type: ignore[method-assign]
     pl.root_s = 0.0  # a full MIP follows
     deadline = [time.perf_counter() + 5.0]
     pm.update(short)
@@ -323,7 +323,7 @@ def test_a_cheaper_mip_plan_short_of_supply_is_offered_covered() -> None:
     # cheaper than the best plan: its commitments elsewhere are worth keeping
     x = first.columns.x.copy()
     x[pl.cols.on[:, 10]] = 0.0
-    x[pl._unmet_grid[:, 10]] = 5.0
+    x[pl.cols.grid("unmet", [str(c) for c in pm.m.C])[:, 10]] = 5.0
     short = Candidate(name="later window", x=x, objective=1e9 - 1.0, unmet=True, at_s=0.0)
     raw = RawSolve(termination="optimal", has_solution=True, objective=None, bound=None, seconds=0)
     out = TierRun(raw=raw, best=best)

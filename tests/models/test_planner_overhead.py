@@ -199,7 +199,7 @@ def test_consecutive_neighbourhoods_set_exactly_their_own_bounds_and_restore_the
     pm.solve(time_limit_s=10)
     pl = pm.planner
     assert pl is not None
-    own = pl.runs.bounds(pl._on)
+    own = pl.runs.bounds(pl.cols.on.ravel())
     base = np.asarray(pm.solver.col_values, dtype=float)
     on = np.round(base[pl.cols.on])
 
@@ -213,14 +213,14 @@ def test_consecutive_neighbourhoods_set_exactly_their_own_bounds_and_restore_the
     second = np.zeros(on.shape, dtype=bool)
     second[:, 8:16] = True
     for free in (first, second):  # the second changes only what differs from the first
-        pl._neighbourhood(base, True, free, 10.0, 1e-4, np.inf)
-        lo, hi = pl.runs.bounds(pl._on)
+        pl.nb.search(base, True, free, 10.0, 1e-4, np.inf)
+        lo, hi = pl.runs.bounds(pl.cols.on.ravel())
         want_lo, want_hi = expected(free)
         assert np.array_equal(lo, want_lo) and np.array_equal(hi, want_hi)
     # (the two windows' bounds differ: the second run could not pass on the first's)
     assert not np.array_equal(expected(first)[1], expected(second)[1])
-    pl._restore_on()
-    lo, hi = pl.runs.bounds(pl._on)
+    pl.nb.restore()
+    lo, hi = pl.runs.bounds(pl.cols.on.ravel())
     assert np.array_equal(lo, own[0]) and np.array_equal(hi, own[1])
 
 
@@ -232,11 +232,11 @@ def test_a_planner_run_itself_leaves_the_on_off_bounds_as_it_found_them() -> Non
     first = pm.solve(time_limit_s=10)
     pl = pm.planner
     assert pl is not None
-    own = pl.runs.bounds(pl._on)
+    own = pl.runs.bounds(pl.cols.on.ravel())
     pm.update(dataclasses.replace(inputs, previous_plan=first))
     pl.root_s = 1e9  # no full MIP: the run ends with its neighbourhoods
     t = time.perf_counter()
     tr = pl.run(start=pm._start_x, t_begin=t, deadline=t + 10, gap=1e-4)
     assert "neighbourhood" in tr.tried
-    lo, hi = pl.runs.bounds(pl._on)
+    lo, hi = pl.runs.bounds(pl.cols.on.ravel())
     assert np.array_equal(lo, own[0]) and np.array_equal(hi, own[1])

@@ -73,7 +73,7 @@ def test_status_mapping(
 
     assert pm.planner is not None  # every HiGHS run of the cycle goes through it
     monkeypatch.setattr(pm.planner.runs, "run", infeasible)
-    monkeypatch.setattr(pm.planner, "_fixed_commitment", lambda *a, **k: infeasible())
+    monkeypatch.setattr(pm.planner.fixed, "solve", lambda *a, **k: infeasible())
     bad = pm.solve(time_limit_s=1)
     assert bad.status is SolveStatus.ERROR and not bad.has_safe_plan
     assert "infeasible" in bad.message
