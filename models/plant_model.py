@@ -11,7 +11,6 @@ import time
 import uuid
 from datetime import datetime
 
-import pandas as pd
 import pyomo.environ as pyo
 
 from models.compensation import Compensation
@@ -23,7 +22,13 @@ from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
 from models.param_tables import ParamTables
 from models.plan_columns import FloatArray
-from models.plan_readout import ScheduleColumn, plan_decisions, schedule_columns, schedule_frame
+from models.plan_readout import (
+    ScheduleLayout,
+    plan_decisions,
+    planned_loads,
+    schedule_frame,
+    schedule_layout,
+)
 from models.plan_start import plan_start
 from models.planner import Planner, PlannerOptions, TierRun
 from models.result import PlanResult, PlanVector, RelaxedLimit, SolveReport, SolveStatus
@@ -61,13 +66,15 @@ class PlantModel:
         add_setpoint_limits(m, cfg)
         self.tiers = add_objectives(m, cfg)
         self._term_values = TermValues(m, cfg)
-        self._sched_cols: list[ScheduleColumn] | None = None
+        self._layout: ScheduleLayout | None = None
         self.m = m
         self.build_s = time.perf_counter() - t0
         self.params = ParamTables(m)
         self._early = frozenset(m.EARLY)  # a Pyomo set's `in` costs ~1 µs a lookup
         self._uco2 = frozenset(m.UCO2)
+        self._pc_keys = ([str(u) for u in m.U], [int(t) for t in m.PC])
         self.solver = PersistentHighs(m)
+        self._term_values.read_from(self.solver)
         self.starts: list[datetime] = []
         # today's single MIP per tier (planner None) may offer the last plan unshifted
         self.warm_start = False
@@ -195,17 +202,19 @@ class PlantModel:
         return free
 
     def _previous(self, inputs: ModelInputs) -> None:
-        m, pt, prev = self.m, self.params, inputs.previous_plan
-        sched = prev.schedule if prev is not None else None
-        for u in m.U:
-            for t in m.PC:
-                x = pt.load0[u]
-                col = f"{u}.load"
-                if sched is not None and col in sched.columns and len(sched):
-                    at = sched.index.asof(pd.Timestamp(self.starts[t]))
-                    if at is not None and not pd.isna(at):
-                        x = float(sched[col].loc[at])
-                pt.prev[u, t] = x
+        """The plan-change terms' reference: the previous plan's load in each of the first
+        periods, or the unit's load now where that plan has none."""
+        pt, prev = self.params, inputs.previous_plan
+        units, periods = self._pc_keys
+        loads = planned_loads(
+            prev.schedule if prev is not None else None,
+            units,
+            [self.starts[t] for t in periods],
+        )
+        for u, xs in zip(units, loads, strict=True):
+            now = pt.load0[u]
+            for t, x in zip(periods, xs, strict=True):
+                pt.prev[u, t] = now if x is None else x
 
     def _plan_start(self, inputs: ModelInputs) -> None:
         if self.planner is None:
@@ -439,9 +448,10 @@ class PlantModel:
         for k in self.tiers:
             if k not in tiers:
                 tiers[k] = tier_value(cfg, k, terms)
-        if self._sched_cols is None:
-            self._sched_cols = schedule_columns(self.m)
-        sched = schedule_frame(self._sched_cols, self.starts)
+        if self._layout is None:
+            col_of = {id(v): c for v, c in self.solver.columns}
+            self._layout = schedule_layout(self.m, col_of)
+        sched = schedule_frame(self._layout, self.solver.plan_vector(), self.starts)
         setpoints, cvs, moves = plan_decisions(self.m, cfg, self.comp)
         # within the cycle's time limit (at least a moment): a cycle never waits on its
         # explanation; without it the why texts fall back to the plan alone
