@@ -124,11 +124,16 @@ async def test_a_bad_status_on_the_write_or_read_back_request_is_a_lost_session(
     """A service fault on the write (or its read-back) request leaves the outcome unknown: the
     session counts as lost (reconnect, new epoch, the next read stale), never replayed."""
     snap = await loop.io.read()
+    seen: list[tuple[ConnectionState, str]] = []
+    loop.io.add_state_listener(lambda state, detail: seen.append((state, detail)))
     bad_request(monkeypatch, request_name)
     with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
         await loop.io.write({"boiler1_sp": 8.0}, epoch=snap.epoch)
     assert "failed:" not in str(err.value)  # the cycle names the phase; no setup step's label
     assert loop.io.state is not ConnectionState.CONNECTED
+    # the console's "connection lost" line names the request that failed
+    which = "write" if request_name == "write" else "read-back"
+    assert seen[0] == (ConnectionState.LOST, f"({which}: BadTooManyOperations)")
 
 
 async def test_a_bad_status_on_the_cycles_read_request_is_a_lost_session(
@@ -137,11 +142,14 @@ async def test_a_bad_status_on_the_cycles_read_request_is_a_lost_session(
     """The cycle's own read answered with a service-level Bad status: the session counts as
     lost (reconnect; the next read is stale), not as a one-off error on a good session."""
 
+    seen: list[tuple[ConnectionState, str]] = []
+    loop.io.add_state_listener(lambda state, detail: seen.append((state, detail)))
     monkeypatch.setattr(UaClient, "read", _bad_status)
     with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
         await loop.io.read()
     assert "failed:" not in str(err.value)
     assert loop.io.state is not ConnectionState.CONNECTED
+    assert seen[0] == (ConnectionState.LOST, "(read: BadTooManyOperations)")
 
 
 async def test_a_read_back_answered_bad_is_no_confirmation_even_with_the_value(
