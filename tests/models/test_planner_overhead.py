@@ -240,3 +240,22 @@ def test_a_planner_run_itself_leaves_the_on_off_bounds_as_it_found_them() -> Non
     assert "neighbourhood" in tr.tried
     lo, hi = pl.runs.bounds(pl.cols.on.ravel())
     assert np.array_equal(lo, own[0]) and np.array_equal(hi, own[1])
+
+
+def test_an_lp_run_asks_no_deadline_callback(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = HighsRuns._stop_at_deadline
+
+    def counted(self: HighsRuns, event: Any) -> None:
+        calls.append(1)
+        original(self, event)
+
+    monkeypatch.setattr(HighsRuns, "_stop_at_deadline", counted)
+    pm, inputs = utility_cut(24)  # subscribes the (counted) deadline callbacks
+    pm.update(inputs)
+    assert pm.planner is not None
+    pm.planner.runs.push_parameters()
+    lp = pm.planner._lp_relaxation(10.0, 1e-4)  # the cold start's LP: hundreds of iterations
+    assert lp.termination == "optimal" and not calls
+    pm.planner.runs.run(time_limit_s=10, gap=1e-4)  # a MIP asks
+    assert calls
