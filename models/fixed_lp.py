@@ -3,9 +3,10 @@
 Used for marginal prices (row duals of the carrier balances once on/off, charge mode and
 MV steps are decided) and by planners that repair or polish a plan with the binaries
 given. The HiGHS instance is the persistent one (:class:`models.solver.PersistentHighs`):
-the integer columns are made continuous and fixed at the given values (column bounds),
-HiGHS solves the LP, primal values and duals are copied out, and the columns get back their
-integrality and bounds — the next MILP solve sees the model exactly as before.
+the integer columns are fixed at the given values (column bounds), HiGHS solves the model
+as its LP relaxation (option ``solve_relaxation``), primal values and duals are copied out,
+and the columns get back their bounds — the next MILP solve sees the model exactly as
+before.
 
 Only HiGHS is touched: the Pyomo variables keep their values (the MILP plan) unless the
 caller loads the LP solution with :meth:`FixedLpResult.load`.
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
-from pyomo.core.staleflag import StaleFlagManager
 
 if TYPE_CHECKING:
     from models.solver import PersistentHighs
@@ -46,7 +46,7 @@ class FixedLpResult:
         solution: Any,
         seconds: float,
         run_seconds: float,
-        columns: Sequence[tuple[Any, int]],
+        solver: PersistentHighs,
     ) -> None:
         self.status = status  # HiGHS model status as text: "Optimal", "Infeasible", ...
         self.optimal = optimal
@@ -55,7 +55,7 @@ class FixedLpResult:
         self.run_seconds = run_seconds  # HiGHS's run alone
         self.reused = False  # the same LP was solved before on the unchanged model
         self._solution = solution
-        self._columns = columns
+        self._solver = solver
 
     def again(self, seconds: float) -> FixedLpResult:
         """This result handed out once more (no HiGHS run: ``run_seconds`` 0)."""
@@ -79,11 +79,9 @@ class FixedLpResult:
         return np.asarray(self._solution.row_dual, dtype=float)
 
     def load(self) -> None:
-        """Copy the LP's primal values into the Pyomo variables."""
-        values = self.col_value
-        for var, col in self._columns:
-            var.set_value(float(values[col]), skip_validation=True)
-        StaleFlagManager.mark_all_as_stale(delayed=True)
+        """Copy the LP's primal values into the Pyomo variables (and the solver's plan
+        vector, which the readout reads)."""
+        self._solver.load_values(self.col_value)
 
 
 class FixedLp:
@@ -132,7 +130,7 @@ class FixedLp:
     ) -> FixedLpResult:
         """Fix the integer columns at ``values`` (in the order of :attr:`int_cols`; default
         :meth:`current_values`), with ``overrides`` (HiGHS column -> value) on top, solve the
-        LP, read primal and duals, and restore integrality and bounds."""
+        LP, read primal and duals, and restore the bounds."""
         t0 = time.perf_counter()
         hm = self.solver.opt._solver_model
         if hm is None:
@@ -153,10 +151,12 @@ class FixedLp:
             if self._bounds is None:
                 self._bounds = hm.getCols(n, self.int_cols)[3:5]
             lower, upper = self._bounds
-            hm.changeColsIntegrality(
-                n, self.int_cols, np.full(n, highspy.HighsVarType.kContinuous, dtype=np.uint8)
-            )
             hm.changeColsBounds(n, self.int_cols, fix, fix)
+        # the integer columns, all fixed, solved as HiGHS's LP relaxation: the same LP as with
+        # their integrality changed to continuous and back (same duals and basis, checked
+        # bitwise), without rewriting the integrality of every integer column twice a call
+        # (0.2-0.4 ms at 20 x 96)
+        hm.setOptionValue("solve_relaxation", True)
         try:
             # HiGHS checks an LP's time_limit against its run clock, which adds up over the
             # instance's runs (measured: "Time limit reached" after 30 ms once the cycles had
@@ -180,10 +180,9 @@ class FixedLp:
                 if basis.valid:
                     self._basis = basis
         finally:
+            hm.setOptionValue("solve_relaxation", False)
             if n:
                 hm.changeColsBounds(n, self.int_cols, lower, upper)
-                integer = np.full(n, highspy.HighsVarType.kInteger, dtype=np.uint8)
-                hm.changeColsIntegrality(n, self.int_cols, integer)
         result = FixedLpResult(
             status=hm.modelStatusToString(status),
             optimal=optimal,
@@ -191,7 +190,7 @@ class FixedLp:
             solution=solution,
             seconds=time.perf_counter() - t0,
             run_seconds=run_s,
-            columns=self.solver.columns,
+            solver=self.solver,
         )
         if optimal:
             memo = self.solver.fixed_lps
