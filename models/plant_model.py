@@ -20,7 +20,7 @@ from models.inputs import ModelInputs
 from models.marginal import MarginalPrices
 from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
-from models.param_tables import ParamTables
+from models.param_tables import ParamTables, all_finite
 from models.plan_columns import FloatArray
 from models.plan_readout import (
     ScheduleLayout,
@@ -71,6 +71,10 @@ class PlantModel:
         self.build_s = time.perf_counter() - t0
         self.params = ParamTables(m)
         self._early = frozenset(m.EARLY)  # a Pyomo set's `in` costs ~1 µs a lookup
+        # each unit's periods with min up/down state (ascending), not a test per period
+        self._early_t = {
+            n: [t for t in range(self.steps) if (n, t) in self._early] for n in self.conv
+        }
         self._uco2 = frozenset(m.UCO2)
         self._pc_keys = ([str(u) for u in m.U], [int(t) for t in m.PC])
         self.solver = PersistentHighs(m)
@@ -129,21 +133,17 @@ class PlantModel:
             )
             timed = self._timed_availability(u, inputs, starts)
             if timed is not None:
-                for t in range(self.steps):
-                    pt.avail_t[n, t] = timed[t]
-            for t in range(self.steps):
-                if (n, t) in self._early:
-                    up = pt.avail[n] and (timed is None or timed[t])
-                    pt.must_on[n, t] = must_on[t] if up else 0.0
-                    pt.must_off[n, t] = must_off[t]
+                pt.avail_t.set_series(n, timed[: self.steps])
+            for t in self._early_t[n]:
+                up = pt.avail[n] and (timed is None or timed[t])
+                pt.must_on[n, t] = must_on[t] if up else 0.0
+                pt.must_off[n, t] = must_off[t]
             if u.fuel_price is not None:
-                for t, p in enumerate(schedule_values(u.fuel_price, inputs, starts, tz)):
-                    pt.p_own[n, t] = p
+                pt.p_own.set_series(n, schedule_values(u.fuel_price, inputs, starts, tz))
             if n in self._uco2:
                 own = u.co2_factor or cfg.co2.factors.get(u.input)
                 factors = schedule_values(own, inputs, starts, tz) if own else [0.0] * self.steps
-                for t in range(self.steps):
-                    pt.co2u[n, t] = factors[t]
+                pt.co2u.set_series(n, factors[: self.steps])
         for n, unit in cfg.units.items():
             if isinstance(unit, StorageUnit):
                 soc = v[unit.soc_tag] if unit.soc_tag else unit.initial_soc
@@ -159,19 +159,22 @@ class PlantModel:
                     if unit.export_price
                     else [0.0] * self.steps
                 )
-                for t in range(self.steps):
-                    pt.p_imp[n, t], pt.p_exp[n, t] = pi[t], pe[t]
-                if unit.max_export > 0:  # the either/or only where both at once could pay
+                pi, pe = pi[: self.steps], pe[: self.steps]
+                if all_finite(pi, pe):
+                    pt.p_imp.set_series(n, pi)
+                    pt.p_exp.set_series(n, pe)
+                else:  # refused where the first bad value is, as one by one
                     for t in range(self.steps):
-                        pt.gfree[n, t] = 0.0 if pe[t] >= pi[t] or pi[t] < 0 else 1.0
+                        pt.p_imp[n, t], pt.p_exp[n, t] = pi[t], pe[t]
+                if unit.max_export > 0:  # the either/or only where both at once could pay
+                    free = [0.0 if pe[t] >= pi[t] or pi[t] < 0 else 1.0 for t in range(self.steps)]
+                    pt.gfree.set_series(n, free)
                 pt.peak0[n] = v[unit.peak_so_far_tag] if unit.peak_so_far_tag else unit.peak_so_far
             elif isinstance(unit, RenewableUnit):
                 fc = schedule_values(unit.forecast, inputs, starts, tz)
-                for t in range(self.steps):
-                    pt.ren_fc[n, t] = max(0.0, fc[t])
+                pt.ren_fc.set_series(n, [max(0.0, fc[t]) for t in range(self.steps)])
         for f, fuel in cfg.tariffs.fuels.items():
-            for t, p in enumerate(schedule_values(fuel.price, inputs, starts, tz)):
-                pt.p_fuel[f, t] = p
+            pt.p_fuel.set_series(f, schedule_values(fuel.price, inputs, starts, tz))
         demand = {c: [0.0] * self.steps for c in cfg.carriers}
         for d in cfg.demands.values():
             for t, x in enumerate(schedule_values(d.forecast, inputs, starts, tz)):
@@ -179,9 +182,13 @@ class PlantModel:
         for c in cfg.carriers:
             co2 = cfg.co2.factors.get(c)
             factors = schedule_values(co2, inputs, starts, tz) if co2 else [0.0] * self.steps
-            for t in range(self.steps):
-                pt.demand[c, t] = demand[c][t]
-                pt.co2f[c, t] = factors[t]
+            if all_finite(demand[c], factors[: self.steps]):
+                pt.demand.set_series(c, demand[c])
+                pt.co2f.set_series(c, factors[: self.steps])
+            else:  # refused where the first bad value is, as one by one
+                for t in range(self.steps):
+                    pt.demand[c, t] = demand[c][t]
+                    pt.co2f[c, t] = factors[t]
         update_setpoint_limits(cfg, self._sp_units, pt, v)
         self._previous(inputs)
         self._plan_start(inputs)

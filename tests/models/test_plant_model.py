@@ -221,3 +221,24 @@ def test_param_tables_write_what_pyomo_reads_and_refuse_nan() -> None:
     assert pyo.value(m.d["steam", 0]) == 0.0  # unchanged
     with pytest.raises(KeyError):
         pt.d["steam", 7] = 1.0
+
+
+def test_a_series_written_at_once_is_what_one_by_one_writes() -> None:
+    from models.param_tables import ParamTables, all_finite
+    from optimizer.errors import ModelError
+
+    m = pyo.ConcreteModel()
+    m.T = pyo.Set(initialize=[0, 1, 2])
+    m.d = pyo.Param(["steam", "heat"], m.T, mutable=True, initialize=0.0)
+    pt = ParamTables(m)
+    pt.d.set_series("heat", [1, -0.0, 2.5])
+    assert [m.d["heat", t].value for t in m.T] == [1.0, 0.0, 2.5]
+    assert type(m.d["heat", 0].value) is float and math.copysign(1, m.d["heat", 1].value) < 0
+    assert [m.d["steam", t].value for t in m.T] == [0.0] * 3  # another key untouched
+    pt.d.set_series("heat", [7.0, 8.0])  # a shorter series: its periods only
+    assert [m.d["heat", t].value for t in m.T] == [7.0, 8.0, 2.5]
+    # a non-finite value: refused with the one-by-one message, the values before it written
+    with pytest.raises(ModelError, match=r"d\[\('steam', 1\)\]: value inf is not finite"):
+        pt.d.set_series("steam", [3.0, math.inf, 4.0])
+    assert [m.d["steam", t].value for t in m.T] == [3.0, 0.0, 0.0]
+    assert all_finite([1.0, 2], [0.0]) and not all_finite([1.0], [math.nan])
