@@ -23,6 +23,9 @@ counted) and then ``--cycles`` cycles with a 2 s limit. Two figures per cycle:
   there counted as ours. HiGHS spends ~0.6-1 ms of each ``run()`` before its own clock
   starts (its set-up and the MIP start's check, measured at 20 x 96): HiGHS's work, not
   the engine's, and a planner making several runs a cycle pays it each time.
+- ``cpu``: the same, in the main thread's CPU time (``time.thread_time``): what the
+  engine's own Python costs, unmoved by other processes taking the CPU away (the wall
+  figures of one process spread 8-35 ms a cycle while three others computed).
 - ``highs_clock``: the same wall time minus the HiGHS time each tree reports
   (``solve_time_s``, from HiGHS's own clock): what earlier notes quoted.
 Reported: the median of the per-process medians and the ratio new/old for both; results
@@ -56,23 +59,25 @@ import json, statistics, sys, time
 from datetime import datetime
 sys.path.insert(0, ".")
 import highspy
-clock = {"run": 0.0, "callback": 0.0}
+clock = {"run": 0.0, "callback": 0.0, "run_cpu": 0.0, "callback_cpu": 0.0}
 _run = highspy.Highs.run
 def run(self):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     try:
         return _run(self)
     finally:
         clock["run"] += time.perf_counter() - t
+        clock["run_cpu"] += time.thread_time() - c
 highspy.Highs.run = run
 _cb = getattr(highspy.Highs, "_Highs__internal_callback", None)
 if _cb is not None:
     def callback(self, *a, **k):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         try:
             return _cb(self, *a, **k)
         finally:
             clock["callback"] += time.perf_counter() - t
+            clock["callback_cpu"] += time.thread_time() - c
     highspy.Highs._Highs__internal_callback = callback
 from models.plant_model import PlantModel
 scenario, size, cycles, planner, case, limit = sys.argv[1:7]
@@ -101,16 +106,18 @@ if planner == "off" and hasattr(pm, "planner"):
     pm.planner = None
 pm.update(cycle_inputs(0, None))
 last = pm.solve(time_limit_s=limit)
-in_highs, highs_clock = [], []
+in_highs, highs_clock, cpu = [], [], []
 for k in range(1, cycles + 1):
-    clock["run"] = clock["callback"] = 0.0
-    t = time.perf_counter()
+    for key in clock:
+        clock[key] = 0.0
+    t, c = time.perf_counter(), time.thread_time()
     pm.update(cycle_inputs(k, last))
     last = pm.solve(time_limit_s=limit)
-    wall = time.perf_counter() - t
+    wall, own = time.perf_counter() - t, time.thread_time() - c
     in_highs.append(wall - clock["run"] + clock["callback"])
     highs_clock.append(wall - last.solve_time_s)
-print(json.dumps({"in_highs": in_highs, "highs_clock": highs_clock, "objective": last.objective}))
+    cpu.append(own - clock["run_cpu"] + clock["callback_cpu"])
+print(json.dumps({"in_highs": in_highs, "highs_clock": highs_clock, "cpu": cpu}))
 """
 
 
@@ -168,7 +175,7 @@ def main() -> None:
             ap.error(f"--old/--new: {tree} is not a plantloop tree (no models/plant_model.py)")
     n, p = (int(x) for x in args.size.split("x"))
     trees = {"old": args.old.resolve(), "new": args.new.resolve()}
-    figures = ("in_highs", "highs_clock")
+    figures = ("in_highs", "cpu", "highs_clock")
     per: dict[str, dict[str, list[list[float]]]] = {k: {f: [] for f in figures} for k in trees}
     loads: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -184,7 +191,8 @@ def main() -> None:
                     per[name][f].append(got[f])
                 print(
                     f"round {i} {name}: in_highs {1000 * statistics.median(got['in_highs']):.1f}"
-                    f" ms, highs_clock {1000 * statistics.median(got['highs_clock']):.1f} ms"
+                    f" ms, cpu {1000 * statistics.median(got['cpu']):.1f} ms,"
+                    f" highs_clock {1000 * statistics.median(got['highs_clock']):.1f} ms"
                     f" (load {loads[-1]})",
                     flush=True,
                 )
