@@ -36,6 +36,7 @@ class ScheduleLayout:
     kinds: list[str]
     first: npt.NDArray[np.intp]  # (schedule columns x periods)
     second: npt.NDArray[np.intp]  # (schedule columns x periods), 0 where not "minus"
+    unmet: dict[str, int]  # carrier -> its unmet column's row in ``first``
 
 
 def schedule_layout(m: pyo.ConcreteModel, col_of: Mapping[int, int]) -> ScheduleLayout:
@@ -59,7 +60,9 @@ def schedule_layout(m: pyo.ConcreteModel, col_of: Mapping[int, int]) -> Schedule
         out.append((f"{g}.export", "", cols(m.exp, g), none))
     for r in m.R:
         out.append((f"{r}.output", "", cols(m.gen, r), none))
+    unmet: dict[str, int] = {}
     for c in m.C:
+        unmet[str(c)] = len(out)
         out.append((f"{c}.unmet", "", cols(m.unmet, c), none))
     shape = (len(out), len(T))
     return ScheduleLayout(
@@ -67,6 +70,7 @@ def schedule_layout(m: pyo.ConcreteModel, col_of: Mapping[int, int]) -> Schedule
         kinds=[k for _, k, _, _ in out],
         first=np.array([f for _, _, f, _ in out], dtype=np.intp).reshape(shape),
         second=np.array([s for _, _, _, s in out], dtype=np.intp).reshape(shape),
+        unmet=unmet,
     )
 
 
@@ -87,6 +91,12 @@ def schedule_frame(
             values[i] = values[i] - x[layout.second[i]]
     idx = pd.DatetimeIndex(starts, name="period") if starts else None
     return pd.DataFrame(values.T, columns=layout.names, index=idx)
+
+
+def unmet_energy(layout: ScheduleLayout, x: npt.NDArray[np.float64], dh: float) -> dict[str, float]:
+    """Each carrier's unmet demand over the horizon (carrier-unit·h): its periods' unmet
+    flows added one after the other, as a Python ``sum`` over the variables adds them."""
+    return {c: sum(x[layout.first[i]].tolist()) * dh for c, i in layout.unmet.items()}
 
 
 def planned_loads(

@@ -28,6 +28,7 @@ from models.plan_readout import (
     planned_loads,
     schedule_frame,
     schedule_layout,
+    unmet_energy,
 )
 from models.plan_start import plan_start
 from models.planner import Planner, PlannerOptions, TierRun
@@ -435,8 +436,11 @@ class PlantModel:
                                 by=round(by, 9),
                             )
                         )
-        unmet = {c: sum(pyo.value(m.unmet[c, t]) for t in m.T) * m.dh for c in m.C}
-        unmet = {c: x for c, x in unmet.items() if x > 1e-6}
+        if self._layout is None:
+            col_of = {id(v): c for v, c in self.solver.columns}
+            self._layout = schedule_layout(self.m, col_of)
+        x = self.solver.plan_vector()
+        unmet = {c: e for c, e in unmet_energy(self._layout, x, m.dh).items() if e > 1e-6}
         ok = raw.termination == "optimal" and not relaxed and not unmet
         status = SolveStatus.OK if ok else SolveStatus.WARNING
         msg = (
@@ -455,10 +459,7 @@ class PlantModel:
         for k in self.tiers:
             if k not in tiers:
                 tiers[k] = tier_value(cfg, k, terms)
-        if self._layout is None:
-            col_of = {id(v): c for v, c in self.solver.columns}
-            self._layout = schedule_layout(self.m, col_of)
-        sched = schedule_frame(self._layout, self.solver.plan_vector(), self.starts)
+        sched = schedule_frame(self._layout, x, self.starts)
         setpoints, cvs, moves = plan_decisions(self.m, cfg, self.comp)
         # within the cycle's time limit (at least a moment): a cycle never waits on its
         # explanation; without it the why texts fall back to the plan alone

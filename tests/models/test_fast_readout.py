@@ -27,6 +27,7 @@ PLANTS = [
     (CASES / "battery_arbitrage" / "config.yaml", CASES / "battery_arbitrage" / "state.json"),
     (CASES / "discrete_mv_steps" / "config.yaml", CASES / "discrete_mv_steps" / "state.json"),
     (CASES / "co2_tier_above_cost" / "config.yaml", CASES / "co2_tier_above_cost" / "state.json"),
+    (CASES / "unmet_demand" / "config.yaml", CASES / "unmet_demand" / "state.json"),
     (ROOT / "config" / "air_cooling.yaml", ROOT / "config" / "air_cooling-state.json"),
     (ROOT / "config" / "demo.yaml", ROOT / "config" / "demo-state.json"),
 ]
@@ -84,6 +85,9 @@ def test_readout_from_the_plan_vector_equals_the_variables(config: Path, state: 
         ref = _schedule_from_variables(pm.m, pm.starts)
         pd.testing.assert_frame_equal(r.schedule, ref, check_exact=True)
         assert _bits(r.schedule) == _bits(ref)  # signs of zero too
+        m = pm.m
+        unmet = {c: sum(pyo.value(m.unmet[c, t]) for t in m.T) * m.dh for c in m.C}
+        assert r.unmet == {c: e for c, e in unmet.items() if e > 1e-6}
         forms = pm._term_values._forms
         assert forms is not None
         for name, form in forms.items():
