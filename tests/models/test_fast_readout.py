@@ -5,9 +5,10 @@ tiers, over cycles that hand the previous plan on."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 
 from models.inputs import ModelInputs
 from models.linear_forms import LinearForm
-from models.plan_readout import planned_loads, schedule_frame, schedule_layout
+from models.plan_readout import _sorted_instants, planned_loads, schedule_frame, schedule_layout
 from models.plant_model import PlantModel
 from optimizer.config.loader import load_config
 
@@ -82,6 +83,7 @@ def test_readout_from_the_plan_vector_equals_the_variables(config: Path, state: 
             assert var.value == x[col], var.name
             assert not var.stale, var.name  # loaded: fresh, as after Pyomo's own load
         assert not np.signbit(x[x == 0.0]).any()  # -0.0 read as 0.0, as `v.value or 0.0`
+        assert _sorted_instants(r.schedule.index) is not None  # the next cycle's fast path
         ref = _schedule_from_variables(pm.m, pm.starts)
         pd.testing.assert_frame_equal(r.schedule, ref, check_exact=True)
         assert _bits(r.schedule) == _bits(ref)  # signs of zero too
@@ -118,23 +120,41 @@ def _loads_by_lookup(
     return out
 
 
-def test_planned_loads_equal_the_lookup_per_unit_and_period() -> None:
-    starts0 = pd.date_range("2026-01-01 00:00", periods=6, freq="15min", tz="UTC")
+@pytest.mark.parametrize(
+    "tz", ["UTC", "Europe/Berlin", "naive", "unsorted"], ids=lambda z: z.replace("/", "-")
+)
+def test_planned_loads_equal_the_lookup_per_unit_and_period(tz: str) -> None:
+    base = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)  # Berlin's clock change that night
+    starts0 = [base + timedelta(minutes=15 * k) for k in range(6)]
+    if tz == "naive":
+        starts0 = [s.replace(tzinfo=None) for s in starts0]
+    elif tz == "Europe/Berlin":
+        starts0 = [s.astimezone(ZoneInfo(tz)) for s in starts0]
+    index = pd.DatetimeIndex(starts0, name="period")  # from datetimes: unit "us"
+    if tz == "unsorted":
+        index = index[[0, 2, 1, 3, 4, 5]]
     sched = pd.DataFrame(
         {"a.load": [1.0, 2.0, -0.0, 4.0, 5.0, 6.0], "a.on": [1.0] * 6, "b.load": np.arange(6.0)},
-        index=pd.DatetimeIndex(starts0, name="period"),
+        index=index,
     )
+    assert (_sorted_instants(sched.index) is not None) is (tz in ("UTC", "Europe/Berlin"))
     units = ["a", "b", "c"]  # c has no column: None
     for offset_min in (-20, 0, 7, 15, 30, 80, 200):  # before the plan, between, after
-        starts = [s.to_pydatetime() + timedelta(minutes=offset_min) for s in starts0[:3]]
+        starts = [s + timedelta(minutes=offset_min) for s in starts0[:3]]
+        if tz == "unsorted":
+            with pytest.raises(ValueError):  # as pandas' asof: not monotonic
+                _loads_by_lookup(sched, units, starts)
+            with pytest.raises(ValueError):
+                planned_loads(sched, units, starts)
+            continue
         want = _loads_by_lookup(sched, units, starts)
         got = planned_loads(sched, units, starts)
         assert got == want
         assert [np.signbit(x) for r in got for x in r if x is not None] == [
             np.signbit(x) for r in want for x in r if x is not None
         ]
-    assert planned_loads(None, units, list(starts0[:2])) == [[None, None]] * 3
-    assert planned_loads(sched.iloc[:0], units, list(starts0[:2])) == [[None, None]] * 3
+    assert planned_loads(None, units, starts0[:2]) == [[None, None]] * 3
+    assert planned_loads(sched.iloc[:0], units, starts0[:2]) == [[None, None]] * 3
 
 
 def test_a_constant_of_params_follows_its_params() -> None:
