@@ -132,14 +132,17 @@ def _rows_at(index: pd.Index, starts: Sequence[datetime]) -> list[int | None]:
     A plan's own index (time-zone aware, strictly increasing, no NaT) is searched as
     integers: pandas' ``asof`` first works out whether the index is sorted, ~0.1-0.2 ms
     for each new frame (each cycle's previous plan is one)."""
-    ns = _sorted_instants(index)
-    if ns is not None:
+    found = _sorted_instants(index)
+    if found is not None:
+        ticks, per = found  # the index counts UTC time in ticks of ``per`` ns
         rows: list[int | None] = []
         for s in starts:
             ts = pd.Timestamp(s)
             if ts.tz is None:  # an aware index against a naive time: pandas decides
                 break
-            r = int(np.searchsorted(ns, ts.value, side="right")) - 1  # .value: UTC ns
+            # periods starting at or before ts (.value: UTC ns; a tick t is <= ts exactly
+            # when t <= floor(ts / per))
+            r = int(np.searchsorted(ticks, ts.value // per, side="right")) - 1
             rows.append(None if r < 0 else r)
         else:
             return rows
@@ -150,14 +153,20 @@ def _rows_at(index: pd.Index, starts: Sequence[datetime]) -> list[int | None]:
     return out
 
 
-def _sorted_instants(index: pd.Index) -> npt.NDArray[np.int64] | None:
-    """The index as UTC nanoseconds if it is time-zone aware and strictly increasing."""
+_NS_PER = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def _sorted_instants(index: pd.Index) -> tuple[npt.NDArray[np.int64], int] | None:
+    """The index as UTC ticks of its unit and ns per tick, if it is time-zone aware and
+    strictly increasing (converting it to ns would cost a new index: ~0.1 ms cold)."""
     if not isinstance(index, pd.DatetimeIndex) or index.tz is None or not len(index):
         return None
-    ns = index.as_unit("ns").asi8
-    if (ns == np.iinfo(np.int64).min).any() or not (ns[1:] > ns[:-1]).all():  # NaT, order
+    if str(index.unit) not in _NS_PER:
         return None
-    return ns
+    ticks = index.asi8
+    if (ticks == np.iinfo(np.int64).min).any() or not (ticks[1:] > ticks[:-1]).all():
+        return None  # NaT, or not in order
+    return ticks, _NS_PER[str(index.unit)]
 
 
 def _position(index: pd.Index, at: Any) -> int:

@@ -121,7 +121,7 @@ def _loads_by_lookup(
 
 
 @pytest.mark.parametrize(
-    "tz", ["UTC", "Europe/Berlin", "naive", "unsorted"], ids=lambda z: z.replace("/", "-")
+    "tz", ["UTC", "UTC-s", "Europe/Berlin", "naive", "unsorted"], ids=lambda z: z.replace("/", "-")
 )
 def test_planned_loads_equal_the_lookup_per_unit_and_period(tz: str) -> None:
     base = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)  # Berlin's clock change that night
@@ -133,14 +133,18 @@ def test_planned_loads_equal_the_lookup_per_unit_and_period(tz: str) -> None:
     index = pd.DatetimeIndex(starts0, name="period")  # from datetimes: unit "us"
     if tz == "unsorted":
         index = index[[0, 2, 1, 3, 4, 5]]
+    if tz == "UTC-s":  # an index in whole seconds, times between its ticks
+        index = index.as_unit("s")
     sched = pd.DataFrame(
         {"a.load": [1.0, 2.0, -0.0, 4.0, 5.0, 6.0], "a.on": [1.0] * 6, "b.load": np.arange(6.0)},
         index=index,
     )
-    assert (_sorted_instants(sched.index) is not None) is (tz in ("UTC", "Europe/Berlin"))
+    assert (_sorted_instants(sched.index) is not None) is (tz not in ("naive", "unsorted"))
     units = ["a", "b", "c"]  # c has no column: None
-    for offset_min in (-20, 0, 7, 15, 30, 80, 200):  # before the plan, between, after
-        starts = [s + timedelta(minutes=offset_min) for s in starts0[:3]]
+    offsets = [timedelta(minutes=m) for m in (-20, 0, 7, 15, 30, 80, 200)]
+    offsets += [timedelta(minutes=15, microseconds=-1), timedelta(microseconds=1)]
+    for offset in offsets:  # before the plan, on a period's start, just before, between, after
+        starts = [s + offset for s in starts0[:3]]
         if tz == "unsorted":
             with pytest.raises(ValueError):  # as pandas' asof: not monotonic
                 _loads_by_lookup(sched, units, starts)
