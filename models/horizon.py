@@ -22,11 +22,24 @@ def schedule_values(
         if s.tag in inputs.forecasts:
             return [float(x) for x in inputs.forecasts[s.tag]][: len(starts)]
         return [float(inputs.values[s.tag])] * len(starts)
+    if s.value is not None:  # what at_minute gives at every minute
+        return [s.value] * len(starts)
+    assert s.tou is not None, "a schedule is a value, a TOU table or a tag"
+    # Schedule.at_minute's rule (the last entry starting at or before the minute, else the
+    # last entry: it wraps around midnight) with the entries' minutes read once, not once
+    # per period and entry
+    table = [(e.minute_of_day, e.value) for e in s.tou]
+    wrap = s.tou[-1].value
     zone = ZoneInfo(tz)
     out = []
     for t in starts:
         local = t.astimezone(zone)
-        out.append(s.at_minute(local.hour * 60 + local.minute))
+        minute = local.hour * 60 + local.minute
+        current = wrap
+        for start, value in table:
+            if start <= minute:
+                current = value
+        out.append(current)
     return out
 
 
