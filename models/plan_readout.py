@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +38,16 @@ class ScheduleLayout:
     first: npt.NDArray[np.intp]  # (schedule columns x periods)
     second: npt.NDArray[np.intp]  # (schedule columns x periods), 0 where not "minus"
     unmet: dict[str, int]  # carrier -> its unmet column's row in ``first``
+
+    @cached_property
+    def rounded(self) -> npt.NDArray[np.intp]:
+        """Rows of kind "round"."""
+        return np.array([i for i, k in enumerate(self.kinds) if k == "round"], dtype=np.intp)
+
+    @cached_property
+    def minus(self) -> npt.NDArray[np.intp]:
+        """Rows of kind "minus"."""
+        return np.array([i for i, k in enumerate(self.kinds) if k == "minus"], dtype=np.intp)
 
 
 def schedule_layout(m: pyo.ConcreteModel, col_of: Mapping[int, int]) -> ScheduleLayout:
@@ -84,11 +95,9 @@ def schedule_frame(
     1.0 ms -> 0.1 ms a cycle); the values are those the variables hold, rounded with
     Python's rule (half to even) where the column is an on/off."""
     values = x[layout.first]
-    for i, kind in enumerate(layout.kinds):
-        if kind == "round":
-            values[i] = np.round(values[i]) + 0.0  # + 0.0: round(-0.2) is 0, not -0
-        elif kind == "minus":
-            values[i] = values[i] - x[layout.second[i]]
+    rnd, minus = layout.rounded, layout.minus
+    values[rnd] = np.round(values[rnd]) + 0.0  # + 0.0: round(-0.2) is 0, not -0
+    values[minus] = values[minus] - x[layout.second[minus]]
     idx = pd.DatetimeIndex(starts, name="period") if starts else None
     return pd.DataFrame(values.T, columns=layout.names, index=idx)
 
