@@ -105,7 +105,8 @@ class PersistentHighs:
         self._in_order = [v for v, c in by_col] if _complete(c for _, c in by_col) else None
         # the last plan loaded, by column
         self.col_values: Sequence[float] | npt.NDArray[np.float64] | None = None
-        self._plan: npt.NDArray[np.float64] | None = None  # col_values as an array
+        self._plan: npt.NDArray[np.float64] | None = None  # the plan loaded, as an array
+        self._loaded: list[float] | None = None  # the plan loaded, as the floats stored
         # optimal fixed LPs (models.fixed_lp) of the model as HiGHS holds it now, by their
         # fixed values: the same LP asked for again (the planner's repaired plan kept, then
         # its marginal prices) is not solved twice; emptied whenever parameters are pushed
@@ -231,8 +232,15 @@ class PersistentHighs:
         its value and is marked fresh (not stale), as after Pyomo's own ``load_vars``
         (measured at 20 x 96: 1.0 ms -> 0.25 ms a load)."""
         self.col_values = values  # the plan by HiGHS column (FixedLp fixes from it)
-        self._plan = None
-        floats = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        # the vector the read-out uses is a copy taken now: a caller changing its array
+        # later cannot make the read-out differ from the variables
+        if isinstance(values, np.ndarray):
+            self._plan = np.asarray(values, dtype=np.float64) + 0.0
+            floats = values.tolist()
+        else:
+            floats = list(values)
+            self._plan = None  # made from ``floats`` when first asked for
+        self._loaded = floats
         StaleFlagManager.mark_all_as_stale()
         fresh = StaleFlagManager.get_flag(0)
         if self._in_order is not None and len(floats) == len(self._in_order):
@@ -250,8 +258,8 @@ class PersistentHighs:
         ``var.value or 0.0`` reads it). From the last plan loaded through this solver; read
         from the variables (None as 0.0) if none was."""
         if self._plan is None:
-            if self.col_values is not None:
-                x = np.asarray(self.col_values, dtype=np.float64)
+            if self._loaded is not None:
+                x = np.asarray(self._loaded, dtype=np.float64)
             else:
                 x = np.zeros(len(self._columns))
                 for var, col in self._columns:

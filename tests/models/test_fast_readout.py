@@ -196,3 +196,21 @@ def test_the_schedule_layout_reads_a_given_vector() -> None:
     want = [float(round(v)) for v in (-1e-7, 0.5, 1.5)]
     assert got == want
     assert [np.signbit(v) for v in got] == [np.signbit(v) for v in want] == [False] * 3
+
+
+def test_the_plan_vector_is_the_plan_as_loaded() -> None:
+    """The read-out's vector is taken when the plan is loaded: an array changed by its
+    owner afterwards does not make it differ from the variables."""
+    cfg = load_config(CASES / "nonconvex_curve" / "config.yaml").config
+    pm = PlantModel(cfg)
+    pm.update(ModelInputs.from_state_file(CASES / "nonconvex_curve" / "state.json", cfg))
+    pm.solve(time_limit_s=20)
+    x = pm.solver.plan_vector().copy()
+    given = x + 1.0
+    pm.solver.load_values(given)
+    given[:] = -7.0  # the caller reuses its array
+    got = pm.solver.plan_vector()
+    assert got.tolist() == (x + 1.0).tolist()
+    assert all(var.value == got[col] for var, col in pm.solver.columns)
+    pm.solver.load_values((x + 2.0).tolist())  # a list (Pyomo's path)
+    assert pm.solver.plan_vector().tolist() == (x + 2.0).tolist()
