@@ -131,3 +131,31 @@ def test_the_relaxation_is_the_lp_with_integrality_changed() -> None:
         assert got.objective == want[0]
         compared += 1
     assert compared == 2
+
+
+def test_bounds_set_in_chunks_give_the_same_lp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The integer columns' bounds fixed and restored chunk by chunk: the same LP, bit for
+    bit, and the same bounds afterwards, as with one call for all columns."""
+    import models.fixed_lp as fixed_lp
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = load_config(root / "config" / "demo.yaml").config
+    pm = PlantModel(cfg)
+    pm.update(ModelInputs.from_state_file(root / "config" / "demo-state.json", cfg))
+    assert pm.solve(time_limit_s=10).has_safe_plan
+    hm = pm.solver.opt._solver_model
+    lp = FixedLp(pm.solver)
+    n = len(lp.int_cols)
+    before = hm.getCols(n, lp.int_cols)[3:5]
+    got = []
+    for chunk in (10**9, 7):  # one call; then n / 7 calls, the last one shorter
+        monkeypatch.setattr(fixed_lp, "BOUNDS_CHUNK", chunk)
+        assert n > chunk or chunk == 10**9
+        hm.clearSolver()
+        pm.solver.fixed_lps.clear()
+        r = FixedLp(pm.solver).solve(lp.current_values())
+        assert r.optimal
+        got.append((r.objective, r.col_value.tobytes(), r.row_dual.tobytes()))
+        after = hm.getCols(n, lp.int_cols)[3:5]
+        assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert got[0] == got[1]
