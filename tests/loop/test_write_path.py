@@ -13,6 +13,7 @@ from asyncua import ua
 from asyncua.client.ua_client import UaClient
 
 from optimizer.errors import ConnectError, WriteRefused
+from optimizer.plantio.opcua_client import OpcUaPlantIO
 from optimizer.plantio.types import ConnectionState
 from tests.loop.conftest import Loop
 
@@ -130,6 +131,7 @@ async def test_a_bad_status_on_the_write_or_read_back_request_is_a_lost_session(
     with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
         await loop.io.write({"boiler1_sp": 8.0}, epoch=snap.epoch)
     assert "failed:" not in str(err.value)  # the cycle names the phase; no setup step's label
+    assert str(err.value) == f"{loop.sim.endpoint}: BadTooManyOperations"
     assert loop.io.state is not ConnectionState.CONNECTED
     # the console's "connection lost" line names the request that failed
     which = "write" if request_name == "write" else "read-back"
@@ -147,9 +149,43 @@ async def test_a_bad_status_on_the_cycles_read_request_is_a_lost_session(
     monkeypatch.setattr(UaClient, "read", _bad_status)
     with pytest.raises(ConnectError, match="BadTooManyOperations") as err:
         await loop.io.read()
-    assert "failed:" not in str(err.value)
+    assert str(err.value) == f"{loop.sim.endpoint}: BadTooManyOperations"
     assert loop.io.state is not ConnectionState.CONNECTED
     assert seen[0] == (ConnectionState.LOST, "(read: BadTooManyOperations)")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            ConnectionResetError("reset by peer"),
+            "resolve failed: ConnectionResetError: reset by peer",
+        ),
+        (ua.UaStatusCodeError(ua.StatusCodes.BadTooManyOperations), "BadTooManyOperations"),
+    ],
+    ids=["connection", "bad-status"],
+)
+async def test_a_set_up_request_that_fails_names_its_step(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
+) -> None:
+    """At connect no cycle names the phase: a set-up request (here the nodes' DataType read)
+    that fails says which step failed; one answered with a Bad status is that status."""
+    real_read = UaClient.read
+
+    async def read(self: UaClient, params: Any) -> Any:
+        if len(params.NodesToRead) > 1:  # not the namespace array
+            raise error
+        return await real_read(self, params)
+
+    monkeypatch.setattr(UaClient, "read", read)
+    io = OpcUaPlantIO(loop.cfg)
+    try:
+        with pytest.raises(ConnectError) as err:
+            await io.connect()
+        assert str(err.value) == f"{loop.sim.endpoint}: {message}"
+        assert io.state is ConnectionState.DISCONNECTED
+    finally:
+        await io.close()
 
 
 async def test_a_read_back_answered_bad_is_no_confirmation_even_with_the_value(
