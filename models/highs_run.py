@@ -17,6 +17,7 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
+from models.highs_bounds import change_col_bounds, change_integrality
 from models.plan_columns import FloatArray, IntArray
 from models.solver import PersistentHighs
 
@@ -152,14 +153,13 @@ class HighsRuns:
         return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
 
     def set_bounds(self, cols: IntArray, lower: FloatArray, upper: FloatArray) -> None:
-        if len(cols):
-            self.hm.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
+        change_col_bounds(self.hm, cols, lower, upper)
 
     def set_integrality(self, cols: IntArray, integer: bool) -> None:
         if len(cols):
             kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
             kinds = np.full(len(cols), kind, dtype=np.uint8)  # not a list of enums: 0.4 ms
-            self.hm.changeColsIntegrality(len(cols), cols.astype(np.int32), kinds)
+            change_integrality(self.hm, cols, kinds)
 
     def load(self, x: FloatArray) -> None:
         """A plan into the Pyomo variables (what the result is extracted from)."""

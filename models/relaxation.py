@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pyomo.environ as pyo
 
+from models.highs_bounds import change_row_bounds
 from models.solver import PersistentHighs
 
 # rows the guiding LP does without: (constraint, period 0 kept: it holds the present state)
@@ -62,8 +63,8 @@ class LightRelaxation:
             return
         _, _, lower, upper, _ = hm.getRows(n, self.rows)
         inf = np.full(n, highspy.kHighsInf)
-        hm.changeRowsBounds(n, self.rows, -inf, inf)
+        change_row_bounds(hm, self.rows, -inf, inf)
         try:
             yield
         finally:
-            hm.changeRowsBounds(n, self.rows, np.asarray(lower), np.asarray(upper))
+            change_row_bounds(hm, self.rows, np.asarray(lower), np.asarray(upper))

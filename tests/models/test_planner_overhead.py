@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from models.highs_bounds import CHUNK, change_col_bounds, change_integrality, change_row_bounds
 from models.highs_run import HighsRuns
 from models.inputs import ModelInputs
 from models.marginal import MarginalPrices
@@ -259,3 +260,26 @@ def test_an_lp_run_asks_no_deadline_callback(monkeypatch: pytest.MonkeyPatch) ->
     assert lp.termination == "optimal" and not calls
     pm.planner.runs.run(time_limit_s=10, gap=1e-4)  # a MIP asks
     assert calls
+
+
+def test_bounds_and_integrality_changed_in_chunks_are_what_one_call_sets() -> None:
+    pm, inputs = utility_cut(96)  # more integer columns and rows than one chunk
+    pm.update(inputs)
+    assert pm.planner is not None
+    hm, cols = pm.planner.runs.hm, pm.planner.cols.integer.astype(np.int32)
+    rows = np.arange(hm.getNumRow(), dtype=np.int32)
+    assert len(cols) > CHUNK + 1 and len(rows) > 2 * CHUNK + 1
+    lower = np.arange(len(cols), dtype=np.float64)  # a different value in every column
+    upper = lower + 0.5
+    change_col_bounds(hm, cols, lower, upper)
+    _, _, _, lo, hi, _ = hm.getCols(len(cols), cols)
+    assert np.array_equal(np.asarray(lo), lower) and np.array_equal(np.asarray(hi), upper)
+    row_lo = -np.arange(len(rows), dtype=np.float64)
+    change_row_bounds(hm, rows, row_lo, -row_lo)
+    _, _, lo, hi, _ = hm.getRows(len(rows), rows)
+    assert np.array_equal(np.asarray(lo), row_lo) and np.array_equal(np.asarray(hi), -row_lo)
+    kinds = np.zeros(len(cols), dtype=np.uint8)  # continuous
+    kinds[-1] = 1  # the last chunk's last column stays integer
+    change_integrality(hm, cols, kinds)
+    got = [hm.getColIntegrality(int(c))[1] for c in cols[[0, CHUNK, -2, -1]]]
+    assert [int(k) for k in got] == [0, 0, 0, 1]
