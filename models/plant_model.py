@@ -15,12 +15,13 @@ import pyomo.environ as pyo
 
 from models.compensation import Compensation
 from models.explain import why_texts
-from models.horizon import outage_free, period_starts, schedule_values
+from models.horizon import period_starts
 from models.inputs import ModelInputs
 from models.marginal import MarginalPrices
 from models.network import add_network
 from models.objectives import INACTIVE, TermValues, add_objectives, tier_value
-from models.param_tables import ParamTables, all_finite
+from models.param_tables import ParamTables
+from models.param_update import PlantLayout, write_plant_params
 from models.plan_columns import FloatArray
 from models.plan_readout import (
     ScheduleLayout,
@@ -35,8 +36,8 @@ from models.planner import Planner, PlannerOptions, TierRun
 from models.result import PlanResult, PlanVector, RelaxedLimit, SolveReport, SolveStatus
 from models.setpoint_limits import add_setpoint_limits, limited_units, update_setpoint_limits
 from models.solver import PersistentHighs, RawSolve
-from models.units import add_converters, has_timed_availability, initial_state
-from optimizer.config.plant import ConverterUnit, GridUnit, RenewableUnit, StorageUnit
+from models.units import add_converters
+from optimizer.config.plant import ConverterUnit
 from optimizer.config.schema import PlantConfig
 
 # a given-up rank's violation is held this close (relative) to its minimum while the
@@ -113,101 +114,18 @@ class PlantModel:
         cfg, pt = self.cfg, self.params
         starts = period_starts(inputs.start, self.steps, cfg.cycle.step_minutes)
         self.starts = starts
-        tz = cfg.plant.timezone
-        v = inputs.values
-        for n, u in self.conv.items():
-            avail = v.get(u.availability_tag, 1.0) if u.availability_tag else 1.0
-            pt.avail[n] = 1.0 if avail >= 0.5 else 0.0
-            load0 = v[u.load_tag] if u.load_tag else None
-            running = (
-                (v[u.status_tag] >= 0.5)
-                if u.status_tag
-                else (load0 is not None and load0 >= 0.5 * u.min_load > 0)
-            )
-            pt.on0[n] = 1.0 if running else 0.0
-            pt.load0[n] = load0 if load0 is not None else 0.0
-            pt.ramp0[n] = (u.ramp_up or 1e6) if load0 is not None else 1e6
-            pt.ramp0_down[n] = (u.ramp_down or 1e6) if load0 is not None else 1e6
-            hours = v[u.time_in_state_tag] if u.time_in_state_tag else None
-            must_on, must_off = initial_state(
-                u, self.steps, cfg.cycle.step_minutes, running=running, hours_in_state=hours
-            )
-            timed = self._timed_availability(u, inputs, starts)
-            if timed is not None:
-                pt.avail_t.set_series(n, timed[: self.steps])
-            for t in self._early_t[n]:
-                up = pt.avail[n] and (timed is None or timed[t])
-                pt.must_on[n, t] = must_on[t] if up else 0.0
-                pt.must_off[n, t] = must_off[t]
-            if u.fuel_price is not None:
-                pt.p_own.set_series(n, schedule_values(u.fuel_price, inputs, starts, tz))
-            if n in self._uco2:
-                own = u.co2_factor or cfg.co2.factors.get(u.input)
-                factors = schedule_values(own, inputs, starts, tz) if own else [0.0] * self.steps
-                pt.co2u.set_series(n, factors[: self.steps])
-        for n, unit in cfg.units.items():
-            if isinstance(unit, StorageUnit):
-                soc = v[unit.soc_tag] if unit.soc_tag else unit.initial_soc
-                assert soc is not None
-                soc = min(max(soc, unit.soc_min), unit.soc_max)
-                pt.soc0[n] = soc * unit.capacity
-                end = soc if unit.terminal_soc == "initial" else (unit.terminal_soc or 0.0)
-                pt.soc_end[n] = max(end, unit.soc_min) * unit.capacity
-            elif isinstance(unit, GridUnit):
-                pi = schedule_values(unit.import_price, inputs, starts, tz)
-                pe = (
-                    schedule_values(unit.export_price, inputs, starts, tz)
-                    if unit.export_price
-                    else [0.0] * self.steps
-                )
-                pi, pe = pi[: self.steps], pe[: self.steps]
-                if all_finite(pi, pe):
-                    pt.p_imp.set_series(n, pi)
-                    pt.p_exp.set_series(n, pe)
-                else:  # refused where the first bad value is, as one by one
-                    for t in range(self.steps):
-                        pt.p_imp[n, t], pt.p_exp[n, t] = pi[t], pe[t]
-                if unit.max_export > 0:  # the either/or only where both at once could pay
-                    free = [0.0 if pe[t] >= pi[t] or pi[t] < 0 else 1.0 for t in range(self.steps)]
-                    pt.gfree.set_series(n, free)
-                pt.peak0[n] = v[unit.peak_so_far_tag] if unit.peak_so_far_tag else unit.peak_so_far
-            elif isinstance(unit, RenewableUnit):
-                fc = schedule_values(unit.forecast, inputs, starts, tz)
-                pt.ren_fc.set_series(n, [max(0.0, fc[t]) for t in range(self.steps)])
-        for f, fuel in cfg.tariffs.fuels.items():
-            pt.p_fuel.set_series(f, schedule_values(fuel.price, inputs, starts, tz))
-        demand = {c: [0.0] * self.steps for c in cfg.carriers}
-        for d in cfg.demands.values():
-            for t, x in enumerate(schedule_values(d.forecast, inputs, starts, tz)):
-                demand[d.carrier][t] += max(0.0, x)
-        for c in cfg.carriers:
-            co2 = cfg.co2.factors.get(c)
-            factors = schedule_values(co2, inputs, starts, tz) if co2 else [0.0] * self.steps
-            if all_finite(demand[c], factors[: self.steps]):
-                pt.demand.set_series(c, demand[c])
-                pt.co2f.set_series(c, factors[: self.steps])
-            else:  # refused where the first bad value is, as one by one
-                for t in range(self.steps):
-                    pt.demand[c, t] = demand[c][t]
-                    pt.co2f[c, t] = factors[t]
-        update_setpoint_limits(cfg, self._sp_units, pt, v)
+        write_plant_params(
+            cfg,
+            pt,
+            PlantLayout(self.conv, self.steps, self._early_t, self._uco2),
+            inputs,
+            starts,
+        )
+        update_setpoint_limits(cfg, self._sp_units, pt, inputs.values)
         self._previous(inputs)
         self._plan_start(inputs)
         if self.comp is not None:
             self.comp.update(inputs, pt)
-
-    def _timed_availability(
-        self, u: ConverterUnit, inputs: ModelInputs, starts: list[datetime]
-    ) -> list[float] | None:
-        """1/0 per period from the unit's availability schedule and planned outages."""
-        if not has_timed_availability(u):
-            return None
-        cfg = self.cfg
-        free = outage_free(u.outages, starts, cfg.cycle.step_minutes, cfg.plant.timezone)
-        if u.availability is not None:
-            sched = schedule_values(u.availability, inputs, starts, cfg.plant.timezone)
-            free = [f if a >= 0.5 else 0.0 for f, a in zip(free, sched, strict=True)]
-        return free
 
     def _previous(self, inputs: ModelInputs) -> None:
         """The plan-change terms' reference: the previous plan's load in each of the first
