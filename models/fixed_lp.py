@@ -27,25 +27,13 @@ from typing import TYPE_CHECKING, Any
 import highspy
 import numpy as np
 
+from models.highs_bounds import change_col_bounds
+
 if TYPE_CHECKING:
     from models.solver import PersistentHighs
 
 # optimal fixed LPs kept per parameter push (a cycle's repair, its cover, the prices)
 MEMO_SIZE = 4
-
-
-# HiGHS's changeColsBounds takes longer than in proportion to the number of columns
-# (measured, HiGHS 1.16, 20 x 96: 1,000 columns 0.03 ms, 4,032 columns 0.23 ms; the same
-# 4,032 in chunks of at most 2,000: 0.12 ms)
-BOUNDS_CHUNK = 1024
-
-
-def _change_bounds(hm: Any, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-    """Column bounds set in chunks of at most ``BOUNDS_CHUNK`` columns: the same bounds as
-    one call sets."""
-    for i in range(0, len(cols), BOUNDS_CHUNK):
-        j = i + BOUNDS_CHUNK
-        hm.changeColsBounds(len(cols[i:j]), cols[i:j], lower[i:j], upper[i:j])
 
 
 class FixedLpResult:
@@ -165,7 +153,7 @@ class FixedLp:
             if self._bounds is None:
                 self._bounds = hm.getCols(n, self.int_cols)[3:5]
             lower, upper = self._bounds
-            _change_bounds(hm, self.int_cols, fix, fix)
+            change_col_bounds(hm, self.int_cols, fix, fix)
         # the integer columns, all fixed, solved as HiGHS's LP relaxation: the same LP as with
         # their integrality changed to continuous and back (same duals and basis, checked
         # bitwise), without rewriting the integrality of every integer column twice a call
@@ -196,7 +184,7 @@ class FixedLp:
         finally:
             hm.setOptionValue("solve_relaxation", False)
             if n:
-                _change_bounds(hm, self.int_cols, lower, upper)
+                change_col_bounds(hm, self.int_cols, lower, upper)
         result = FixedLpResult(
             status=hm.modelStatusToString(status),
             optimal=optimal,

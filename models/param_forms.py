@@ -26,6 +26,8 @@ from pyomo.core.expr.numeric_expr import (
     NPV_SumExpression,
 )
 
+from models.highs_bounds import change_row_bounds
+
 # constant + sum(factor x Param [x Param])
 Monomial = tuple[float, tuple[ParamData, ...]]
 Form = tuple[float, list[Monomial]]
@@ -120,7 +122,7 @@ class RowBounds:
     def push(self, highs: Any) -> None:
         if len(self.rows):
             lb, ub = self.lower.values(), self.upper.values()
-            highs.changeRowsBounds(len(self.rows), self.rows, lb, ub)
+            change_row_bounds(highs, self.rows, lb, ub)  # in chunks: see highs_bounds
 
 
 class ColumnCosts:

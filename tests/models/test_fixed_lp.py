@@ -136,7 +136,7 @@ def test_the_relaxation_is_the_lp_with_integrality_changed() -> None:
 def test_bounds_set_in_chunks_give_the_same_lp(monkeypatch: pytest.MonkeyPatch) -> None:
     """The integer columns' bounds fixed and restored chunk by chunk: the same LP, bit for
     bit, and the same bounds afterwards, as with one call for all columns."""
-    import models.fixed_lp as fixed_lp
+    import models.highs_bounds as highs_bounds
 
     root = Path(__file__).resolve().parents[2]
     cfg = load_config(root / "config" / "demo.yaml").config
@@ -149,7 +149,7 @@ def test_bounds_set_in_chunks_give_the_same_lp(monkeypatch: pytest.MonkeyPatch) 
     before = hm.getCols(n, lp.int_cols)[3:5]
     got = []
     for chunk in (10**9, 7):  # one call; then n / 7 calls, the last one shorter
-        monkeypatch.setattr(fixed_lp, "BOUNDS_CHUNK", chunk)
+        monkeypatch.setattr(highs_bounds, "CHUNK", chunk)
         assert n > chunk or chunk == 10**9
         hm.clearSolver()
         pm.solver.fixed_lps.clear()
