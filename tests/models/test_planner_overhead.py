@@ -121,15 +121,21 @@ def test_a_fixed_lp_as_a_process_first_run_leaves_the_planner_working(tmp_path: 
     assert tried["repaired"] is not None and tried["full MIP"] is not None, out.stdout
 
 
-def test_deadline_callbacks_only_in_the_planners_own_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per deadline-callback call of every HighsRuns built in the test."""
+    asked: list[int] = []
     original = HighsRuns._stop_at_deadline
 
     def counted(self: HighsRuns, event: Any) -> None:
-        calls.append(1)
+        asked.append(1)
         original(self, event)
 
     monkeypatch.setattr(HighsRuns, "_stop_at_deadline", counted)
+    return asked
+
+
+def test_deadline_callbacks_only_in_the_planners_own_runs(calls: list[int]) -> None:
     cfg = load_config(ROOT / "config" / "utility.yaml").config
     pm = PlantModel(cfg)  # subscribes the (counted) deadline callbacks
     pm.update(ModelInputs.from_state_file(ROOT / "config" / "utility-state.json", cfg))
@@ -243,15 +249,7 @@ def test_a_planner_run_itself_leaves_the_on_off_bounds_as_it_found_them() -> Non
     assert np.array_equal(lo, own[0]) and np.array_equal(hi, own[1])
 
 
-def test_an_lp_run_asks_no_deadline_callback(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    original = HighsRuns._stop_at_deadline
-
-    def counted(self: HighsRuns, event: Any) -> None:
-        calls.append(1)
-        original(self, event)
-
-    monkeypatch.setattr(HighsRuns, "_stop_at_deadline", counted)
+def test_an_lp_run_asks_no_deadline_callback(calls: list[int]) -> None:
     pm, inputs = utility_cut(24)  # subscribes the (counted) deadline callbacks
     pm.update(inputs)
     assert pm.planner is not None
