@@ -271,7 +271,9 @@ def _setpoints(img: CycleImage) -> tuple[SetpointRecord, ...]:
         elif planned is not None and res is None:
             reason = _join(
                 reason,
-                "not written: the write failed, no acknowledgement"
+                # a write that timed out, or whose statuses or read-back came back short,
+                # may still have reached the controller: unknown, not "not written"
+                "not confirmed: the write phase failed; the value may have reached the controller"
                 if img.failed(Phase.WRITE)
                 else "not written: the batch was not sent",
             )

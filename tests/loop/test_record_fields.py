@@ -117,7 +117,10 @@ def test_a_batch_lost_with_the_write_or_never_sent_is_not_written(recorder: Reco
     writes = {"sp0": 45.0, "wd": 8}
     lost = _image(Outcome.WROTE, writes, _decision("sp0", 45.0, "clamped to hard max 100"))
     lost.fault(Phase.WRITE, "batched write + read-back did not answer within 0.4 s")
-    why = "clamped to hard max 100; not written: the write failed, no acknowledgement"
+    why = (
+        "clamped to hard max 100; not confirmed: the write phase failed;"
+        " the value may have reached the controller"
+    )
     assert _record(recorder, lost) == {"sp0": _sp("sp0", reason=why)}
     unsent = _image(Outcome.WROTE, writes, _decision("sp0", 45.0))
     assert _record(recorder, unsent) == {

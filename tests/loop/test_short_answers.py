@@ -121,7 +121,9 @@ async def test_a_cycle_whose_write_is_answered_a_result_short_is_write_failed_an
     assert rec["outcome"] == "write_failed"
     for sp in rec["setpoints"]:
         assert sp["sent"] is None and sp["written"] is None and sp["write_status"] is None, sp
-    assert any("not written: the write failed" in sp["reason"] for sp in rec["setpoints"])
+    # the values went out (a short read-back follows Good statuses): never "not written"
+    assert any("not confirmed: the write phase failed" in sp["reason"] for sp in rec["setpoints"])
+    assert not any("not written" in sp["reason"] for sp in rec["setpoints"])
 
 
 async def test_a_cycle_whose_read_is_answered_a_result_short_holds_and_says_why(
