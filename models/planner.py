@@ -43,6 +43,7 @@ from models.relaxation import LightRelaxation
 from models.solver import PersistentHighs, RawSolve
 from optimizer.config.plant import ConverterUnit
 
+IMPROVEMENT = 1e-7  # relative: what a plan must be cheaper by to replace the best
 COVER_SHARE = 0.03  # of a tier's time, kept after its MIPs to cover a plan's shortfall
 WINDOW_SHARE = 0.1  # a further later window only with this share of a tier's time left
 
@@ -70,10 +71,28 @@ class Candidate:
     unmet: bool
     at_s: float  # since the cycle's solve began
 
-    def better_than(self, other: Candidate | None) -> bool:
+    def better_than(self, other: Candidate | None, tie: float = 0.0) -> bool:
+        """Without unmet demand over with; else cheaper by more than ``tie`` (relative)."""
         if other is None:
             return True
-        return (self.unmet, self.objective) < (other.unmet, other.objective)
+        if self.unmet != other.unmet:
+            return not self.unmet
+        return self.objective < cheaper_than(other.objective, tie)
+
+
+def cheaper_than(objective: float, tie: float) -> float:
+    """Below this a plan is cheaper than one costing ``objective``: by more than ``tie`` of
+    it. A plan that only ties (a later window handing back the same plan, or another at the
+    same cost to the last bits) does not replace the best: the plan written does not churn,
+    and the repair LP's duals stay the marginal prices."""
+    return objective - tie * max(abs(objective), 1.0)
+
+
+def tie_for(gap: float) -> float:
+    """What counts as a tie for a tier solved to ``gap``: ``IMPROVEMENT``, but at most a
+    hundredth of the gap, so that a kept plan is still proven when the better one was
+    (gap 0: only an exact tie)."""
+    return min(IMPROVEMENT, 0.01 * gap)
 
 
 @dataclass(kw_only=True)
@@ -85,6 +104,7 @@ class TierRun:
     tried: dict[str, float | None] = field(default_factory=dict)
     first_s: float | None = None
     notes: list[str] = field(default_factory=list)
+    tie: float = 0.0  # what a plan must be cheaper by (relative) to replace the best
 
 
 class Planner:
@@ -130,7 +150,7 @@ class Planner:
         opt = self.options
         self.runs.push_parameters()
         rules = unit_rules(self.m, self.units)
-        out = TierRun(raw=_no_plan("not run"), best=None)
+        out = TierRun(raw=_no_plan("not run"), best=None, tie=tie_for(gap))
         highs_s = 0.0
         bound: float | None = None
         t0 = time.perf_counter()
@@ -285,7 +305,7 @@ class Planner:
                 free |= (r2.x[self.cols.on] > 0.5) != (cand.x[self.cols.on] > 0.5)
             cand2 = self._candidate("repaired", r2, t_begin)
             r = dataclasses.replace(r2, highs_seconds=r.highs_seconds + r2.highs_seconds)
-            if cand2 is not None and cand2.better_than(cand):
+            if cand2 is not None and cand2.better_than(cand, tie_for(gap)):
                 cand = cand2
         return r, cand, free
 
@@ -309,7 +329,11 @@ class Planner:
         if (
             cand is None
             or not cand.unmet
-            or (best is not None and not best.unmet and cand.objective >= best.objective)
+            or (
+                best is not None
+                and not best.unmet
+                and cand.objective >= cheaper_than(best.objective, out.tie)
+            )
             or deadline - time.perf_counter() <= MIN_RUN_S
         ):
             return 0.0
@@ -357,7 +381,7 @@ class Planner:
             return
         if out.first_s is None:
             out.first_s = cand.at_s
-        if cand.better_than(out.best):
+        if cand.better_than(out.best, out.tie):
             out.best = cand
 
 
@@ -365,7 +389,9 @@ def _bar(out: TierRun) -> float:
     """A run's plan is read back only below this objective: with a best plan that meets
     demand, a plan no cheaper cannot win (nor be covered, see ``_offer_mip``)."""
     best = out.best
-    return best.objective if best is not None and not best.unmet else math.inf
+    if best is None or best.unmet:
+        return math.inf
+    return cheaper_than(best.objective, out.tie)
 
 
 def _no_plan(term: str) -> RawSolve:

@@ -16,7 +16,7 @@ import numpy as np
 
 from models.commitment import UnitRules, repair_commitment, unit_rules
 from models.inputs import ModelInputs
-from models.planner import Candidate, TierRun
+from models.planner import Candidate, TierRun, tie_for
 from models.plant_model import PlantModel
 from models.result import PlanResult
 from models.solver import RawSolve
@@ -347,3 +347,21 @@ def test_later_windows_follow_each_other_while_time_is_left() -> None:
     assert r.report is not None
     # the same cycle from its own plan: each window is solved quickly, the next one follows
     assert "later window" in r.report.candidates and "later window 2" in r.report.candidates
+
+
+def test_a_plan_that_only_ties_does_not_replace_the_best() -> None:
+    x = np.zeros(3)
+
+    def cand(objective: float, unmet: bool = False) -> Candidate:
+        return Candidate(name="c", x=x, objective=objective, unmet=unmet, at_s=0.0)
+
+    best, tie = cand(50_000.0), tie_for(1e-4)  # the default gap: a tie is 1e-7
+    assert not cand(50_000.0 - 1e-6).better_than(best, tie)  # the same plan to the last bits
+    assert not cand(50_000.0 - 4e-3).better_than(best, tie)  # 0.8e-7 of it
+    assert cand(50_000.0 - 6e-3).better_than(best, tie)  # 1.2e-7 of it
+    assert cand(60_000.0).better_than(cand(1.0, unmet=True), tie)  # meeting demand first
+    assert not cand(1.0, unmet=True).better_than(best, tie)
+    assert cand(-1.0).better_than(cand(0.0), tie)  # near zero: by more than 1e-7 absolute
+    # solved to a tiny gap, a tie is a hundredth of it; to gap 0, only an exact tie
+    assert cand(50_000.0 - 1e-3).better_than(best, tie_for(1e-9))
+    assert cand(50_000.0 - 1e-9).better_than(best, tie_for(0.0))
