@@ -312,6 +312,20 @@ class PlantModel:
         return raw, values, seconds
 
     # ----- extract --------------------------------------------------------------------------
+    def _outside_windows(self) -> dict[str, float]:
+        """Units whose first-period setpoint the plan puts outside this cycle's write window
+        (the window is elastic at a penalty, so that a window the plant cannot follow does
+        not make the model infeasible), and by how much."""
+        m = self.m
+        if not hasattr(m, "SPU"):
+            return {}
+        out = {}
+        for n in m.SPU:
+            by = (m.sp_out_lo[n].value or 0.0) + (m.sp_out_hi[n].value or 0.0)
+            if by > 1e-6:
+                out[str(n)] = by
+        return out
+
     def _result(
         self,
         raw: RawSolve,
@@ -359,7 +373,8 @@ class PlantModel:
             self._layout = schedule_layout(self.m, col_of)
         x = self.solver.plan_vector()
         unmet = {c: e for c, e in unmet_energy(self._layout, x, m.dh).items() if e > 1e-6}
-        ok = raw.termination == "optimal" and not relaxed and not unmet
+        outside = self._outside_windows()
+        ok = raw.termination == "optimal" and not relaxed and not unmet and not outside
         status = SolveStatus.OK if ok else SolveStatus.WARNING
         msg = (
             "optimal"
@@ -370,6 +385,10 @@ class PlantModel:
                 else raw.termination
             )
         )
+        if outside:  # the plan shown is not the plan written: never a plain "ok"
+            msg += "; the plan leaves this cycle's setpoint write window: " + ", ".join(
+                f"{u} by {by:.6g}" for u, by in outside.items()
+            )
         terms = self._term_values()
         # tiers not held by a cap (the last one, or those after a failed tier) are valued
         # from the terms at the plan as loaded: no second walk over the big expressions

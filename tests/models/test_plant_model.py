@@ -242,3 +242,21 @@ def test_a_series_written_at_once_is_what_one_by_one_writes() -> None:
         pt.d.set_series("steam", [3.0, math.inf, 4.0])
     assert [m.d["steam", t].value for t in m.T] == [3.0, 0.0, 0.0]
     assert all_finite([1.0, 2], [0.0]) and not all_finite([1.0], [math.nan])
+
+
+def test_a_plan_outside_its_setpoint_write_window_is_no_plain_ok() -> None:
+    # the window is elastic (a window the plant cannot follow must not make the model
+    # infeasible); a plan that leaves it is not the plan written: a warning that says why
+    cfg = load_config(DEMO).config
+    pm = PlantModel(cfg)
+    pm.update(ModelInputs.from_state_file(DEMO_STATE, cfg))
+    ok = pm.solve(time_limit_s=10)
+    assert ok.status is SolveStatus.OK and "write window" not in ok.message
+    pm.m.sp_lo["battery"] = 1.5  # a discharge of 1.5 asked; the battery gives at most 1.0
+    r = pm.solve(time_limit_s=10)
+    assert r.status is SolveStatus.WARNING and r.has_safe_plan, r.message
+    by = float(r.message.split("write window: battery by ")[1])
+    assert 0.5 - 1e-6 <= by <= 1.5 + 1e-6  # at least the 0.5 it cannot discharge
+    assert any(
+        w.startswith("battery: the plant cannot follow this cycle's setpoint") for w in r.why
+    )
