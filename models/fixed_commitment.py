@@ -102,20 +102,20 @@ class FixedCommitment:
         runs, cols = self.runs, self.cols
         self.nb.restore()
         ints = cols.integer
-        lo, hi = runs.bounds(ints)
-        fix = np.round(x[ints])
-        runs.set_bounds(ints, fix, fix)
         # on/off there, and what must move with it: start-ups, a non-convex curve's segments
         parts = [cols.on[:, near], cols.su[:, near]]
         parts += [segs[:, near] for segs in cols.segments.values()]
         open_cols = np.concatenate([p.ravel() for p in parts])
-        runs.set_bounds(open_cols, np.zeros(len(open_cols)), np.ones(len(open_cols)))
-        runs.set_integrality(ints, integer=False)
-        try:
-            r = runs.run(time_limit_s=0.5 * (deadline - time.perf_counter()), gap=0.0, mip=False)
-        finally:
-            runs.set_integrality(ints, integer=True)
-            runs.set_bounds(ints, lo, hi)
+        with runs.bounds_kept(ints):
+            fix = np.round(x[ints])
+            runs.set_bounds(ints, fix, fix)
+            runs.set_bounds(open_cols, np.zeros(len(open_cols)), np.ones(len(open_cols)))
+            runs.set_integrality(ints, integer=False)
+            try:
+                limit = 0.5 * (deadline - time.perf_counter())
+                r = runs.run(time_limit_s=limit, gap=0.0, mip=False)
+            finally:
+                runs.set_integrality(ints, integer=True)
         if r.x is None or r.termination != "optimal":
             return np.ones((cols.on.shape[0], int(near.sum())), dtype=bool), x
         return np.asarray(r.x[cols.on[:, near]] > ROUND_UP_EPS, dtype=bool), r.x
@@ -123,12 +123,9 @@ class FixedCommitment:
     def _fixed_run(self, cols: np.ndarray, values: FloatArray, limit: float, gap: float) -> Run:
         runs = self.runs
         self.nb.restore()
-        lo, hi = runs.bounds(cols)
-        runs.set_bounds(cols, values, values)
-        try:
+        with runs.bounds_kept(cols):
+            runs.set_bounds(cols, values, values)
             return runs.run(time_limit_s=limit, gap=gap)
-        finally:
-            runs.set_bounds(cols, lo, hi)
 
     def _segments(self, u: str, seg: FloatArray, on: np.ndarray, load: FloatArray) -> FloatArray:
         """Segment binaries that agree with the pattern: kept where exactly one is on, else

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +156,15 @@ class HighsRuns:
 
     def set_bounds(self, cols: IntArray, lower: FloatArray, upper: FloatArray) -> None:
         change_col_bounds(self.hm, cols, lower, upper)
+
+    @contextmanager
+    def bounds_kept(self, cols: IntArray) -> Iterator[None]:
+        """The columns' bounds as they are now, put back when the block ends (however)."""
+        lower, upper = self.bounds(cols)
+        try:
+            yield
+        finally:
+            self.set_bounds(cols, lower, upper)
 
     def set_integrality(self, cols: IntArray, integer: bool) -> None:
         if len(cols):

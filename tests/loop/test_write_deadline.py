@@ -11,9 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from optimizer.config.schema import PlantConfig
 from optimizer.plantio.types import Snapshot, WriteReport
 from tests.loop.test_record_before_write import config, make_rig
 from tests.support.fake_plant import FakePlantIO
+
+
+def short_timeouts() -> PlantConfig:
+    """The rig's config with OPC UA requests timing out after 0.2 s."""
+    cfg = config()
+    timeout = cfg.connection.model_copy(update={"request_timeout_s": 0.2})
+    return cfg.model_copy(update={"connection": timeout})
+
 
 WRITABLE = {"b1_sp", "b2_sp", "wd", "seq"}
 
@@ -29,10 +38,7 @@ class HangingWrites(FakePlantIO):
 async def test_a_write_that_never_answers_is_write_failed_within_its_deadline(
     tmp_path: Path,
 ) -> None:
-    cfg = config()
-    cfg = cfg.model_copy(
-        update={"connection": cfg.connection.model_copy(update={"request_timeout_s": 0.2})}
-    )
+    cfg = short_timeouts()
     io = HangingWrites(WRITABLE, datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     rig = make_rig(cfg, tmp_path / "log.sqlite", io)
     try:
@@ -73,10 +79,7 @@ class HangingReads(FakePlantIO):
 
 
 async def test_a_read_that_never_answers_holds_within_its_deadline(tmp_path: Path) -> None:
-    cfg = config()
-    cfg = cfg.model_copy(
-        update={"connection": cfg.connection.model_copy(update={"request_timeout_s": 0.2})}
-    )
+    cfg = short_timeouts()
     io = HangingReads(WRITABLE, datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     rig = make_rig(cfg, tmp_path / "log.sqlite", io)
     try:
